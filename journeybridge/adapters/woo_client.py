@@ -1,0 +1,337 @@
+"""The HTTP side of the WooCommerce adapter: signed requests through a pooled session,
+permalink detection, and one table that turns every answer into data or a typed error.
+
+Signing uses the ``woocommerce`` package: OAuth 1.0a (``woocommerce.oauth.OAuth``) over plain
+HTTP, Basic auth (or query-string keys where a server strips the Authorization header) over
+HTTPS, exactly as its ``API`` class decides. Unlike ``API``, which opens a new connection for
+every call, requests go through one ``requests.Session`` per shop with a connection pool sized
+to the page concurrency.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from woocommerce.oauth import OAuth
+
+from journeybridge.adapters.http import (
+    RETRY_STATUSES,
+    BadBodyError,
+    RetryableStatusError,
+    RetryPolicy,
+    parse_json_body,
+    redact,
+)
+from journeybridge.errors import (
+    AuthenticationError,
+    NotAShopAPI,
+    PermissionDenied,
+    PlatformMissing,
+    ShopError,
+    ShopRequestError,
+    ShopUnreachable,
+    TransientShopError,
+)
+
+__all__ = ["WooClient", "WooResponse"]
+
+log = logging.getLogger("journeybridge.woocommerce")
+
+USER_AGENT = "journeybridge/0.1 (+WooCommerce REST API client)"
+
+
+@dataclass(frozen=True)
+class WooResponse:
+    """A successful answer: parsed JSON and the headers that matter."""
+
+    data: Any
+    status: int
+    total: int | None
+    total_pages: int | None
+
+
+class WooClient:
+    """Requests to one WooCommerce shop's ``wc/v3`` API. Thread-safe.
+
+    ``rest_route`` None means: detect on first use whether the shop has pretty permalinks
+    (``/wp-json/``) or needs ``?rest_route=``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        pool_size: int = 4,
+        verify_ssl: bool = True,
+        query_string_auth: bool = False,
+        rest_route: bool | None = None,
+        version: str = "wc/v3",
+    ) -> None:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ShopRequestError("the shop URL must start with http:// or https://",
+                                   shop_url=redact(url), endpoint="")
+        self.url = url.strip().rstrip("/")
+        self._key = consumer_key
+        self._secret = consumer_secret
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.verify_ssl = verify_ssl
+        self.query_string_auth = query_string_auth
+        self.version = version
+        self._rest_route = rest_route
+        self._detect_lock = threading.Lock()
+        self.requests_sent = 0
+        self._count_lock = threading.Lock()
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+
+    @property
+    def is_ssl(self) -> bool:
+        """True for an https shop URL (Basic auth), False for http (OAuth 1.0a)."""
+        return self.url.startswith("https://")
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+    # -- addressing -----------------------------------------------------------------------
+
+    def _build(self, method: str, endpoint: str, params: Mapping[str, Any]) -> tuple[str, Any]:
+        query = {k: _param(v) for k, v in params.items() if v is not None}
+        auth = None
+        if self._rest_route:
+            query = {"rest_route": f"/{self.version}/{endpoint}", **query}
+            base = f"{self.url}/"
+        else:
+            base = f"{self.url}/wp-json/{self.version}/{endpoint}"
+        if self.is_ssl and not self.query_string_auth:
+            auth = (self._key, self._secret)
+            url = f"{base}?{urlencode(query)}" if query else base
+        elif self.is_ssl:
+            query.update({"consumer_key": self._key, "consumer_secret": self._secret})
+            url = f"{base}?{urlencode(query)}"
+        else:
+            unsigned = f"{base}?{urlencode(query)}" if query else base
+            url = OAuth(url=unsigned, consumer_key=self._key, consumer_secret=self._secret,
+                        version=self.version, method=method,
+                        oauth_timestamp=int(time.time())).get_oauth_url()
+        return url, auth
+
+    def detect_permalinks(self) -> bool:
+        """Find out (once) whether the shop answers on ``/wp-json/``; when it does not but
+        ``?rest_route=/`` works, switch to that form. Returns True for ``?rest_route=``.
+        Raises NotAShopAPI or ShopUnreachable when neither answers like WordPress."""
+        with self._detect_lock:
+            if self._rest_route is not None:
+                return self._rest_route
+            for rest_route, probe in ((False, f"{self.url}/wp-json/"),
+                                      (True, f"{self.url}/?rest_route=/")):
+                response = self._probe(probe)
+                if _is_wp_index(response):
+                    namespaces = _json_or_none(response).get("namespaces")
+                    if isinstance(namespaces, list) and self.version not in namespaces:
+                        raise PlatformMissing(
+                            f"WordPress answers but has no {self.version} API: is WooCommerce "
+                            "installed and active?", shop_url=self.url,
+                            endpoint=probe.removeprefix(self.url))
+                    self._rest_route = rest_route
+                    if rest_route:
+                        log.info("%s has no pretty permalinks; using ?rest_route=", self.url)
+                    return rest_route
+            raise NotAShopAPI(
+                "no WordPress REST API here (neither /wp-json/ nor ?rest_route=/ answered "
+                "with JSON): is this the WordPress site's address?",
+                shop_url=self.url, endpoint="/wp-json/",
+            )
+
+    def _probe(self, url: str) -> requests.Response:
+        def attempt() -> requests.Response:
+            with self._count_lock:
+                self.requests_sent += 1
+            response = self.session.get(url, timeout=self.timeout, verify=self.verify_ssl)
+            if response.status_code in RETRY_STATUSES:
+                raise RetryableStatusError(response)
+            return response
+
+        endpoint = url.removeprefix(self.url)
+        try:
+            return self.retry.call(f"{self.url} GET {endpoint}", attempt)
+        except RetryableStatusError as exc:
+            raise TransientShopError(
+                f"still failing after {self.retry.attempts} attempts",
+                shop_url=self.url, endpoint=f"GET {endpoint}",
+                status=exc.response.status_code) from None
+        except requests.RequestException as exc:
+            raise ShopUnreachable(_network_reason(exc), shop_url=self.url,
+                                  endpoint=f"GET {endpoint}") from None
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> WooResponse:
+        """Send one request with the retry policy; return the parsed answer or raise the
+        typed error for it (see :mod:`journeybridge.errors`)."""
+        if self._rest_route is None:
+            self.detect_permalinks()
+        where = f"{method} {endpoint}"
+
+        def attempt() -> WooResponse:
+            url, auth = self._build(method, endpoint, params or {})
+            data = None
+            headers = {}
+            if body is not None:
+                data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+                headers["Content-Type"] = "application/json; charset=utf-8"
+            with self._count_lock:
+                self.requests_sent += 1
+            response = self.session.request(method, url, data=data, auth=auth, headers=headers,
+                                            timeout=self.timeout, verify=self.verify_ssl)
+            if response.status_code in RETRY_STATUSES:
+                raise RetryableStatusError(response)
+            if response.status_code >= 400:
+                raise self._error(response, endpoint)
+            payload = parse_json_body(response)
+            return WooResponse(
+                data=payload,
+                status=response.status_code,
+                total=_int_header(response, "X-WP-Total"),
+                total_pages=_int_header(response, "X-WP-TotalPages"),
+            )
+
+        try:
+            return self.retry.call(f"{self.url} {where}", attempt)
+        except RetryableStatusError as exc:
+            response = exc.response
+            raise TransientShopError(
+                f"still failing after {self.retry.attempts} attempts: "
+                f"{_error_text(response) or response.reason}",
+                shop_url=self.url, endpoint=where, status=response.status_code,
+                code=_error_code(response),
+            ) from None
+        except BadBodyError as exc:
+            raise NotAShopAPI(
+                f"{exc.reason} (after {self.retry.attempts} attempts): is the shop URL right, "
+                "and is nothing (a security plugin, a PHP error) printing into the answer?",
+                shop_url=self.url, endpoint=where,
+                status=exc.response.status_code if exc.response is not None else None,
+            ) from None
+        except requests.RequestException as exc:
+            raise ShopUnreachable(
+                f"{_network_reason(exc)} (after {self.retry.attempts} attempts)",
+                shop_url=self.url, endpoint=where,
+            ) from None
+
+    def _error(self, response: requests.Response, endpoint: str) -> ShopError:
+        """The typed error for a 4xx answer (never retried)."""
+        where = f"{response.request.method} {endpoint}"
+        status = response.status_code
+        code = _error_code(response)
+        message = _error_text(response)
+
+        def make(kind: type[ShopError], text: str) -> ShopError:
+            return kind(text, shop_url=self.url, endpoint=where, status=status, code=code)
+
+        if code is None and _looks_html(response):
+            return make(NotAShopAPI, "an HTML page where the WooCommerce API was expected: "
+                                     "is this the WordPress site's address?")
+        if code == "rest_no_route":
+            return make(PlatformMissing, "WordPress answers but this WooCommerce API route "
+                                         "does not exist: is WooCommerce installed and active?")
+        if status == 401 and message and "write permission" in message.lower():
+            return make(PermissionDenied, "the API key is read-only; give it read/write "
+                                          "permission in WooCommerce > Settings > Advanced > "
+                                          "REST API")
+        if code == "woocommerce_rest_authentication_error":
+            return make(AuthenticationError, f"the shop refused the API key: {message}")
+        if status == 401:
+            hint = ("the request arrived unauthenticated; over https this usually means a proxy "
+                    "hides HTTPS from WordPress (try query_string_auth)" if self.is_ssl else
+                    "the request arrived unauthenticated")
+            return make(AuthenticationError, f"{message or 'not authenticated'}: {hint}")
+        if status == 403:
+            return make(PermissionDenied, message or "forbidden")
+        return make(ShopRequestError, message or response.reason or "request refused")
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return value
+
+
+def _int_header(response: requests.Response, name: str) -> int | None:
+    value = response.headers.get(name)
+    return int(value) if value and value.strip().isdigit() else None
+
+
+def _looks_html(response: requests.Response) -> bool:
+    content_type = response.headers.get("Content-Type", "").lower()
+    return "html" in content_type or response.text.lstrip().lower().startswith(("<!doctype",
+                                                                                "<html"))
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return parse_json_body(response)
+    except BadBodyError:
+        return None
+
+
+def _error_code(response: requests.Response) -> str | None:
+    data = _json_or_none(response)
+    if isinstance(data, dict) and isinstance(data.get("code"), str):
+        return str(data["code"])
+    return None
+
+
+def _error_text(response: requests.Response) -> str:
+    data = _json_or_none(response)
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        return redact(str(data["message"]))
+    return ""
+
+
+def _is_wp_index(response: requests.Response) -> bool:
+    if response.status_code != 200:
+        return False
+    data = _json_or_none(response)
+    return isinstance(data, dict) and ("namespaces" in data or "routes" in data)
+
+
+def _network_reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "the shop did not answer in time"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake failed (certificate problem?)"
+    if isinstance(exc, requests.ConnectionError):
+        text = str(exc)
+        if "Name or service not known" in text or "getaddrinfo" in text or "resolve" in text:
+            return "the host name does not resolve"
+        if "refused" in text.lower():
+            return "connection refused"
+        return "the connection failed or was dropped"
+    return f"request failed ({type(exc).__name__})"

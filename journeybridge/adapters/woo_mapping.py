@@ -1,0 +1,313 @@
+"""WooCommerce REST API (wc/v3) payloads to journey-model records: pure functions, no HTTP.
+
+Quirks handled here: ``date_*_gmt`` are UTC without a zone suffix; money is a decimal string
+except ``line_items[].price`` (a JSON number, converted through its text, never through float
+arithmetic); ``customer_id`` 0 means a guest; refund totals inside an order are negative
+strings; review text is HTML; plugin order statuses unknown to WooCommerce core map to a safe
+default instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from journeybridge.errors import InvalidRecord
+from journeybridge.model import (
+    Order,
+    OrderStatus,
+    Person,
+    Platform,
+    Review,
+    SourceRef,
+)
+from journeybridge.validation import build
+
+__all__ = [
+    "CORE_STATUSES",
+    "WooMapping",
+    "map_status",
+]
+
+CORE_STATUSES: dict[str, OrderStatus] = {
+    "checkout-draft": OrderStatus.CHECKOUT_STARTED,
+    "pending": OrderStatus.PENDING_PAYMENT,
+    "on-hold": OrderStatus.ON_HOLD,
+    "processing": OrderStatus.PAID,
+    "completed": OrderStatus.DELIVERED,
+    "cancelled": OrderStatus.CANCELLED,
+    "refunded": OrderStatus.REFUNDED,
+    "failed": OrderStatus.FAILED,
+    "trash": OrderStatus.CANCELLED,
+    # statuses that common shipment-tracking plugins add
+    "shipped": OrderStatus.SHIPPED,
+    "partial-shipped": OrderStatus.SHIPPED,
+    "delivered": OrderStatus.DELIVERED,
+}
+
+
+def map_status(raw: str, paid: bool, extra: Mapping[str, OrderStatus] | None = None) -> OrderStatus:
+    """The normalized status of a WooCommerce order status.
+
+    ``on-hold`` with a payment date counts as paid; an unknown (plugin) status is paid when the
+    order has a payment date and awaiting payment otherwise, never an error.
+    """
+    key = raw.strip().lower().removeprefix("wc-")
+    if extra and key in extra:
+        return extra[key]
+    status = CORE_STATUSES.get(key)
+    if status is OrderStatus.ON_HOLD and paid:
+        return OrderStatus.PAID
+    if status is None:
+        return OrderStatus.PAID if paid else OrderStatus.PENDING_PAYMENT
+    return status
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (str, int, float)):
+        return str(value).strip()
+    return ""
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value) if value > 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return str(int(value)) if int(value) > 0 else None
+    return None
+
+
+def _money(value: Any, name: str, problems: list[str]) -> Decimal:
+    if value is None or value == "":
+        return Decimal("0")
+    try:
+        amount = Decimal(str(value).strip()) if not isinstance(value, bool) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        problems.append(f"field '{name}': not an amount ({str(value)[:20]!r})")
+        return Decimal("0")
+    return amount
+
+
+@dataclass
+class WooMapping:
+    """Maps one shop's payloads; ``timezone`` is the store time zone, used only when a
+    ``_gmt`` field is missing; ``newsletter_keys`` name the customer meta keys that carry a
+    newsletter opt-in and its date; ``meta_prefix`` selects the meta keys kept on records
+    (journeybridge's own write-back keys)."""
+
+    shop: str
+    timezone: str = "UTC"
+    newsletter_key: str = "newsletter_optin"
+    newsletter_date_key: str = "newsletter_optin_date"
+    meta_prefix: str = "journeybridge_"
+    extra_statuses: dict[str, OrderStatus] = field(default_factory=dict)
+
+    def _when(self, record: Mapping[str, Any], name: str, problems: list[str]) -> datetime | None:
+        gmt = record.get(f"{name}_gmt")
+        local = record.get(name)
+        raw, zone = (gmt, timezone.utc) if gmt else (local, ZoneInfo(self.timezone))
+        if not raw:
+            return None
+        if isinstance(raw, dict):  # some clients/plugins send {"date": ..., "timezone": ...}
+            raw = raw.get("date")
+        try:
+            parsed = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            problems.append(f"field '{name}_gmt': not a date ({str(raw)[:30]!r})")
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=zone)
+        return parsed.astimezone(timezone.utc)
+
+    def _meta(self, record: Mapping[str, Any]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        entries = record.get("meta_data")
+        if not isinstance(entries, list):
+            return found
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            key = entry.get("key")
+            value = entry.get("value")
+            if isinstance(key, str) and isinstance(value, (str, int, float, bool)):
+                found[key] = str(value)
+        return found
+
+    def _source(self, resource: str, record_id: str) -> SourceRef:
+        return SourceRef(platform=Platform.WOOCOMMERCE, resource=resource, id=record_id)
+
+    def customer(self, raw: Mapping[str, Any]) -> Person:
+        """A registered customer (any role) as a Person. Raises InvalidRecord."""
+        problems: list[str] = []
+        customer_id = _id(raw.get("id"))
+        label = f"woocommerce customer {customer_id or raw.get('id')!r}"
+        if customer_id is None:
+            raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
+        billing = raw.get("billing") if isinstance(raw.get("billing"), dict) else {}
+        assert isinstance(billing, dict)
+        meta = self._meta(raw)
+        subscribed_raw = meta.get(self.newsletter_key, "").strip().lower()
+        newsletter = None
+        if subscribed_raw:
+            subscribed = subscribed_raw in ("yes", "1", "true", "on", "subscribed")
+            at = None
+            if subscribed and meta.get(self.newsletter_date_key):
+                at = self._when({"d_gmt": meta[self.newsletter_date_key]}, "d", problems)
+            newsletter = {"subscribed": subscribed, "at": at}
+        role = _text(raw.get("role"))
+        registered = self._when(raw, "date_created", problems)
+        modified = self._when(raw, "date_modified", problems)
+        if problems:
+            raise InvalidRecord(label, problems)
+        email = _text(raw.get("email")) or _text(billing.get("email"))
+        return build(
+            Person,
+            {
+                "shop": self.shop,
+                "platform": Platform.WOOCOMMERCE,
+                "key": f"customer:{customer_id}",
+                "customer_id": customer_id,
+                "email": email or None,
+                "first_name": _text(raw.get("first_name")) or _text(billing.get("first_name")),
+                "last_name": _text(raw.get("last_name")) or _text(billing.get("last_name")),
+                "phone": _text(billing.get("phone")),
+                "city": _text(billing.get("city")),
+                "state": _text(billing.get("state")),
+                "postcode": _text(billing.get("postcode")),
+                "country": _text(billing.get("country")),
+                "roles": (role,) if role else (),
+                "registered_at": registered,
+                "modified_at": modified,
+                "newsletter": newsletter,
+                "meta": {k: v for k, v in meta.items() if k.startswith(self.meta_prefix)},
+                "source": self._source("customer", customer_id),
+            },
+            label,
+        )
+
+    def order(self, raw: Mapping[str, Any]) -> Order:
+        """An order (any status) as an Order; guests have ``customer_id`` None.
+        Raises InvalidRecord naming the order and every bad field."""
+        problems: list[str] = []
+        order_id = _id(raw.get("id"))
+        label = f"woocommerce order {order_id or raw.get('id')!r}"
+        if order_id is None:
+            raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
+        raw_status = _text(raw.get("status"))
+        if not raw_status:
+            problems.append("field 'status': missing")
+        billing = raw.get("billing") if isinstance(raw.get("billing"), dict) else {}
+        assert isinstance(billing, dict)
+        created = self._when(raw, "date_created", problems)
+        if created is None and not any("date_created" in p for p in problems):
+            problems.append("field 'date_created_gmt': missing")
+        paid_at = self._when(raw, "date_paid", problems)
+        lines = []
+        for index, item in enumerate(raw.get("line_items") or []):
+            if not isinstance(item, dict):
+                problems.append(f"field 'line_items.{index}': not an object")
+                continue
+            quantity = item.get("quantity")
+            if not isinstance(quantity, int) or isinstance(quantity, bool):
+                problems.append(f"field 'line_items.{index}.quantity': not an integer")
+                continue
+            total = _money(item.get("total"), f"line_items.{index}.total", problems)
+            price_raw = item.get("price")
+            unit = (_money(price_raw, f"line_items.{index}.price", problems)
+                    if price_raw is not None else
+                    (total / quantity if quantity else Decimal("0")))
+            variation = _id(item.get("variation_id"))
+            lines.append({
+                "product_id": str(item.get("product_id") or "0"),
+                "variation_id": variation,
+                "name": _text(item.get("name")),
+                "sku": _text(item.get("sku")),
+                "quantity": quantity,
+                "unit_price": unit,
+                "total": total,
+            })
+        refunds = []
+        for index, refund in enumerate(raw.get("refunds") or []):
+            if not isinstance(refund, dict):
+                continue
+            amount = _money(refund.get("total"), f"refunds.{index}.total", problems)
+            refunds.append({"id": str(refund.get("id")), "amount": abs(amount),
+                            "reason": _text(refund.get("reason"))})
+        coupons = tuple(_text(c.get("code")) for c in raw.get("coupon_lines") or []
+                        if isinstance(c, dict) and c.get("code"))
+        totals = {name: _money(raw.get(name), name, problems)
+                  for name in ("total", "total_tax", "shipping_total", "discount_total")}
+        modified = self._when(raw, "date_modified", problems)
+        completed = self._when(raw, "date_completed", problems)
+        if problems:
+            raise InvalidRecord(label, problems)
+        status = map_status(raw_status, paid_at is not None, self.extra_statuses)
+        return build(
+            Order,
+            {
+                "id": order_id,
+                "number": _text(raw.get("number")) or order_id,
+                "customer_id": _id(raw.get("customer_id")),
+                "email": _text(billing.get("email")) or None,
+                "status": status,
+                "raw_status": raw_status,
+                "currency": _text(raw.get("currency")),
+                **totals,
+                "created_at": created,
+                "modified_at": modified,
+                "paid_at": paid_at,
+                "completed_at": completed,
+                "lines": lines,
+                "refunds": refunds,
+                "coupons": coupons,
+                "payment_method": _text(raw.get("payment_method")),
+                "client_ip": _text(raw.get("customer_ip_address")),
+                "user_agent": _text(raw.get("customer_user_agent")),
+                "billing_first_name": _text(billing.get("first_name")),
+                "billing_last_name": _text(billing.get("last_name")),
+                "billing_phone": _text(billing.get("phone")),
+                "billing_city": _text(billing.get("city")),
+                "billing_state": _text(billing.get("state")),
+                "billing_postcode": _text(billing.get("postcode")),
+                "billing_country": _text(billing.get("country")).upper(),
+                "meta": {k: v for k, v in self._meta(raw).items()
+                         if k.startswith(self.meta_prefix) or k == "meta_event_id"},
+                "source": self._source("order", order_id),
+            },
+            label,
+        )
+
+    def review(self, raw: Mapping[str, Any]) -> Review:
+        """A product review; only ``approved`` ones count as the shop's public voice."""
+        problems: list[str] = []
+        review_id = _id(raw.get("id"))
+        label = f"woocommerce product review {review_id or raw.get('id')!r}"
+        if review_id is None:
+            raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
+        created = self._when(raw, "date_created", problems)
+        if problems:
+            raise InvalidRecord(label, problems)
+        return build(
+            Review,
+            {
+                "id": review_id,
+                "product_id": str(raw.get("product_id") or "0"),
+                "email": _text(raw.get("reviewer_email")) or None,
+                "rating": raw.get("rating"),
+                "verified": bool(raw.get("verified")),
+                "approved": _text(raw.get("status") or "approved") == "approved",
+                "created_at": created,
+                "source": self._source("product_review", review_id),
+            },
+            label,
+        )
