@@ -1,0 +1,57 @@
+"""A deterministic sandbox shop served over real HTTP, for tests, demos and benchmarks.
+
+``Population`` generates the people, orders and reviews (platform-neutral, lazily derived);
+``SandboxServer`` serves them on 127.0.0.1 through the WooCommerce REST API (wc/v3), with
+OAuth 1.0a like a plain-HTTP shop, and optional ``Faults``.
+
+    with SandboxServer(Population(2_000, seed=7)) as shop:
+        api = woocommerce.API(shop.url, shop.woo_credentials.key,
+                              shop.woo_credentials.secret, version="wc/v3")
+"""
+
+from .faults import FaultKind, Faults
+from .population import (
+    FIRST_ORDER_ID,
+    FIRST_REVIEW_ID,
+    SHOP_TIMEZONE,
+    Address,
+    Customer,
+    Guest,
+    LineItem,
+    MetaEntry,
+    Order,
+    OrderStatus,
+    Phase,
+    Population,
+    Product,
+    Refund,
+    Review,
+    Role,
+)
+from .server import SandboxServer, ServerStats
+from .woo_api import WooApi, WooCredentials
+
+__all__ = [
+    "FIRST_ORDER_ID",
+    "FIRST_REVIEW_ID",
+    "SHOP_TIMEZONE",
+    "Address",
+    "Customer",
+    "FaultKind",
+    "Faults",
+    "Guest",
+    "LineItem",
+    "MetaEntry",
+    "Order",
+    "OrderStatus",
+    "Phase",
+    "Population",
+    "Product",
+    "Refund",
+    "Review",
+    "Role",
+    "SandboxServer",
+    "ServerStats",
+    "WooApi",
+    "WooCredentials",
+]
