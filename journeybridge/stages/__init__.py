@@ -7,28 +7,41 @@ Both are pure functions of (journeys, now, settings).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from journeybridge.model import Journey
 from journeybridge.stages.facts import PersonFacts, facts_of
+from journeybridge.stages.features import FEATURES, features_of
 from journeybridge.stages.phases import VOCABULARIES, Stage, stage_label
-from journeybridge.stages.rhythm import GapGates, gap_gates
+from journeybridge.stages.rhythm import (
+    ChurnModel,
+    GapGates,
+    churn_probabilities,
+    fit_churn_model,
+    gap_gates,
+)
 from journeybridge.stages.rules import Classification, Reason, decide
+from journeybridge.stages.segments import Segment, SegmentRuleError, parse_segments, segments_for
 from journeybridge.stages.settings import StageSettings
 
 __all__ = [
+    "FEATURES",
     "VOCABULARIES",
+    "ChurnModel",
     "Classification",
     "GapGates",
     "Reason",
+    "Segment",
+    "SegmentRuleError",
     "ShopRhythm",
     "Stage",
     "StageSettings",
     "classify",
     "classify_all",
     "measure_shop",
+    "parse_segments",
     "stage_label",
 ]
 
@@ -39,6 +52,7 @@ class ShopRhythm:
 
     now: datetime
     gates: GapGates
+    model: ChurnModel
 
 
 def _now(now: datetime | None) -> datetime:
@@ -57,7 +71,8 @@ def measure_shop(
     settings = settings or StageSettings()
     moment = _now(now)
     facts = [facts_of(j, moment) for j in journeys]
-    return ShopRhythm(now=moment, gates=gap_gates(facts, settings))
+    return ShopRhythm(now=moment, gates=gap_gates(facts, settings),
+                      model=fit_churn_model(facts, settings))
 
 
 def classify(
@@ -67,22 +82,39 @@ def classify(
     rhythm: ShopRhythm | None = None,
 ) -> Classification:
     """The stage of one journey at ``now`` (default: the current time), with its start date and
-    reasons. Without a measured ``rhythm`` the default gap gates apply."""
+    reasons. Without a measured ``rhythm`` (see :func:`measure_shop`) the default gap gates
+    apply and there is no churn probability."""
     settings = settings or StageSettings()
     moment = _now(now)
-    gates = rhythm.gates if rhythm is not None else GapGates(
-        settings.default_at_risk_days, settings.default_lapsed_days, 0, None, measured=False)
-    return decide(facts_of(journey, moment), journey.key, gates, settings)
+    facts = facts_of(journey, moment)
+    if rhythm is None:
+        gates = GapGates(settings.default_at_risk_days, settings.default_lapsed_days, 0, None,
+                         measured=False)
+        return decide(facts, journey.key, gates, settings)
+    probability = rhythm.model.probability(facts, settings.horizon_days)
+    return decide(facts, journey.key, rhythm.gates, settings, probability, rhythm.model.note)
 
 
 def classify_all(
     journeys: Sequence[Journey], now: datetime | None = None,
     settings: StageSettings | None = None,
+    segments: Mapping[str, str] | Sequence[Segment] = (),
 ) -> list[Classification]:
-    """Classify every journey against the shop's own rhythm, measured from the same journeys.
+    """Classify every journey against the shop's own rhythm, measured from the same journeys,
+    and put each person in the ``segments`` (name -> rule, or parsed segments) they match.
     The result is in the order of ``journeys``; it does not depend on that order otherwise."""
     settings = settings or StageSettings()
     moment = _now(now)
+    parsed = parse_segments(segments) if isinstance(segments, Mapping) else tuple(segments)
     facts: list[PersonFacts] = [facts_of(j, moment) for j in journeys]
     gates = gap_gates(facts, settings)
-    return [decide(f, j.key, gates, settings) for f, j in zip(facts, journeys)]
+    model = fit_churn_model(facts, settings)
+    probabilities = churn_probabilities(model, facts, settings.horizon_days)
+    results = []
+    for person_facts, journey, probability in zip(facts, journeys, probabilities):
+        result = decide(person_facts, journey.key, gates, settings, probability, model.note)
+        if parsed:
+            features = features_of(journey, person_facts, result.stage.value)
+            result = result.model_copy(update={"segments": segments_for(parsed, features)})
+        results.append(result)
+    return results

@@ -60,6 +60,7 @@ class Classification(BaseModel):
     since: UtcDateTime
     reasons: tuple[Reason, ...]
     flags: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
     probability_no_purchase: float | None = None
 
 
