@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -208,8 +208,7 @@ def _money(value: Decimal) -> Decimal:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(NamedTuple):
     """A postal address plus contact fields, as a shop stores it on a person or an order."""
 
     first_name: str
@@ -228,8 +227,7 @@ class Address:
 EMPTY_ADDRESS = Address("", "", "", "", "", "", "", "", "", "", "")
 
 
-@dataclass(frozen=True)
-class MetaEntry:
+class MetaEntry(NamedTuple):
     """One custom field (WordPress meta row): numeric id, key and value."""
 
     id: int
@@ -237,12 +235,11 @@ class MetaEntry:
     value: Any
 
 
-@dataclass(frozen=True)
-class Customer:
+class Customer(NamedTuple):
     """A registered account (any role) in platform-neutral form."""
 
     id: int
-    index: int
+    person_index: int
     phase: Phase
     role: Role
     username: str
@@ -259,18 +256,16 @@ class Customer:
     rhythm_days: int
 
 
-@dataclass(frozen=True)
-class Guest:
+class Guest(NamedTuple):
     """A person who only ever bought as a guest (customer id 0 on every order)."""
 
-    index: int
+    person_index: int
     email: str
     first_name: str
     last_name: str
 
 
-@dataclass(frozen=True)
-class LineItem:
+class LineItem(NamedTuple):
     """One order line; ``total == price * quantity`` exactly."""
 
     id: int
@@ -282,8 +277,7 @@ class LineItem:
     total: Decimal
 
 
-@dataclass(frozen=True)
-class Refund:
+class Refund(NamedTuple):
     """A refund of an order; ``amount`` is positive."""
 
     id: int
@@ -293,8 +287,7 @@ class Refund:
     date_created: datetime
 
 
-@dataclass(frozen=True)
-class Order:
+class Order(NamedTuple):
     """An order in platform-neutral form; ``total == items_total + shipping_total + total_tax``."""
 
     id: int
@@ -334,8 +327,7 @@ class Order:
         return sum((li.total for li in self.line_items), Decimal("0.00"))
 
 
-@dataclass(frozen=True)
-class Review:
+class Review(NamedTuple):
     """A product review; ``verified`` means the reviewer bought the product."""
 
     id: int
@@ -526,102 +518,141 @@ class Population:
         # first buyers in a not-yet-finished status ordered recently
         self._count = count
 
+        # Per-order arrays, built with small dtypes and freed early: at a million customers
+        # there are about 3.2 million orders and every int64 array costs 26 MB.
         cum = np.zeros(people + 1, dtype=np.int64)
         np.cumsum(count, out=cum[1:])
         total = int(cum[-1])
         owner = np.repeat(np.arange(people, dtype=np.int32), count)
-        pos = (np.arange(total, dtype=np.int64) - cum[:-1][owner]).astype(np.int32)
-        back = (count[owner] - 1 - pos).astype(np.int64)
-        jitter = ((rng.random(total) - 0.5) * 0.5 * span_days[owner] * _DAY).astype(np.int64)
-        jitter[back == 0] = 0
-        created = last[owner] - back * span_days[owner] * _DAY + jitter
-        created += rng.integers(0, 3600, total)  # spread within the hour
-        created = np.minimum(created, now_rel - 60)
+        back = cum[1:].astype(np.int32)[owner]
+        back -= np.arange(total, dtype=np.int32)
+        back -= 1  # orders after this one, for the same person
+        is_last = back == 0
+        span32 = span_days.astype(np.int32)
+        created = last[owner]
+        step = back.astype(np.int64)
+        step *= span32[owner]
+        step *= _DAY
+        created -= step
+        del step
+        jit = rng.random(total, dtype=np.float32)
+        jit -= np.float32(0.5)
+        jit *= np.float32(0.5 * _DAY)
+        np.multiply(jit, span32[owner], out=jit, casting="unsafe")
+        jit[is_last] = 0
+        created += jit.astype(np.int64)
+        del jit
+        created += rng.integers(0, 3600, total, dtype=np.int32)  # spread within the hour
+        np.minimum(created, now_rel - 60, out=created)
 
         # statuses
         status = np.full(total, _COMPLETED, dtype=np.int8)
         oph = phase[owner]
-        u = rng.random(total)
-        is_last = back == 0
+        u = rng.random(total, dtype=np.float32)
         ab_o = oph == _P[Phase.ABANDONED]
         status[ab_o] = np.array([_PENDING, _FAILED, _DRAFT], dtype=np.int8)[
             rng.integers(0, 3, int(ab_o.sum()))]
+        del ab_o
         fb_o = oph == _P[Phase.FIRST_BUYER]
         fb_p = np.array([0.06, 0.12, 0.06, 0.55, 0.06, 0.05, 0.05, 0.05])
         status[fb_o] = rng.choice(8, size=int(fb_o.sum()), p=fb_p / fb_p.sum()).astype(np.int8)
+        del fb_o
         busy = (oph == _P[Phase.REPEAT_BUYER]) | (oph == _P[Phase.GUEST]) | (
             oph == _P[Phase.GUEST_THEN_REGISTERED])
         last_busy = busy & is_last
         lb_p = np.array([0.05, 0.30, 0.05, 0.60])
         status[last_busy] = rng.choice(4, size=int(last_busy.sum()), p=lb_p).astype(np.int8)
+        del last_busy
         older = busy & ~is_last
+        del busy
         status[older & (u < 0.03)] = _REFUNDED
         status[older & (u >= 0.03) & (u < 0.05)] = _CANCELLED
         status[older & (u >= 0.05) & (u < 0.07)] = _FAILED
+        del older
         status[(oph == _P[Phase.LAPSED]) & (u < 0.05)] = _REFUNDED
         for i, statuses in forced.items():
             status[cum[i]: cum[i + 1]] = np.array(statuses, dtype=np.int8)
-        trash = (u > 0.997) & (status == _COMPLETED) & ~np.isin(owner, list(forced))
+        trash = (u > 0.997) & (status == _COMPLETED)
+        del u
+        forced_orders = np.zeros(total, dtype=bool)
+        for i in forced:
+            forced_orders[cum[i]: cum[i + 1]] = True
+        trash &= ~forced_orders
         status[trash] = _TRASH
+        del trash, forced_orders
         flags = np.zeros(total, dtype=np.uint8)
-        partial = (status == _COMPLETED) & (rng.random(total) < 0.03)
+        partial = (status == _COMPLETED) & (rng.random(total, dtype=np.float32) < 0.03)
         flags[partial] |= _F_PARTIAL_REFUND
         # unfinished statuses are recent
-        unfinished = np.isin(status, [_PENDING, _PROCESSING, _ON_HOLD, _DRAFT]) & is_last
-        recent = now_rel - (rng.random(total) * 5 * _DAY).astype(np.int64) - 120
-        created = np.where(unfinished & (created < recent), recent, created)
+        unfinished = np.flatnonzero(
+            np.isin(status, [_PENDING, _PROCESSING, _ON_HOLD, _DRAFT]) & is_last)
+        recent = now_rel - (rng.random(unfinished.size) * 5 * _DAY).astype(np.int64) - 120
+        created[unfinished] = np.maximum(created[unfinished], recent)
+        del unfinished, recent, is_last
         # guest orders: guests, and the first orders of guest-then-registered people
         kg = np.minimum(np.maximum(count - 1, 1), 1 + (np.arange(people) % 2)).astype(np.int32)
+        pos = count[owner] - 1 - back
+        del back
         guest_o = (oph == _P[Phase.GUEST]) | ((oph == _P[Phase.GUEST_THEN_REGISTERED])
                                               & (pos < kg[owner]))
         flags[guest_o] |= _F_GUEST
+        del guest_o, pos, oph
 
+        created32 = (created - 0).astype(np.int32)
+        del created
         # modification time follows the status's life
-        delay = np.full(total, 300, dtype=np.int64)
-        done = np.isin(status, [_COMPLETED, _TRASH])
-        delay[done] = (1 + rng.random(int(done.sum())) * 4) * _DAY
-        delay[status == _REFUNDED] = ((3 + rng.random(int((status == _REFUNDED).sum())) * 20)
-                                      * _DAY).astype(np.int64)
-        delay[status == _CANCELLED] = 3 * _DAY
-        delay[status == _FAILED] = 900
-        delay[status == _PROCESSING] = 600
-        delay[partial] = ((6 + rng.random(int(partial.sum())) * 20) * _DAY).astype(np.int64)
-        modified = np.minimum(created + delay, now_rel)
-
-        # order ids rise with creation time
-        order = np.lexsort((np.arange(total), created))
-        inv = np.empty(total, dtype=np.int32)
-        inv[order] = np.arange(total, dtype=np.int32)
-        self._created: IntArray = created[order].astype(np.int32)
-        self._modified: IntArray = modified[order].astype(np.int32)
-        self._status = status[order]
-        self._flags = flags[order]
-        self._owner: IntArray = owner[order]
-        self._ids_by_person: IntArray = inv  # person-major position -> order index
-        self._cum = cum
-        self._n_orders = total
-        self._created_monotone = True
+        modified32 = created32 + np.int32(300)
+        for codes, base_days, spread in (((_COMPLETED, _TRASH), 1.0, 4.0),
+                                          ((_REFUNDED,), 3.0, 20.0)):
+            sel = np.flatnonzero(np.isin(status, codes))
+            modified32[sel] = created32[sel] + (
+                (base_days + rng.random(sel.size) * spread) * _DAY).astype(np.int32)
+        for code, seconds in ((_CANCELLED, 3 * _DAY), (_FAILED, 900), (_PROCESSING, 600)):
+            sel = np.flatnonzero(status == code)
+            modified32[sel] = created32[sel] + np.int32(seconds)
+        sel = np.flatnonzero(partial)
+        modified32[sel] = created32[sel] + (
+            (6 + rng.random(sel.size) * 20) * _DAY).astype(np.int32)
+        del sel, partial
+        np.minimum(modified32, np.int32(now_rel), out=modified32)
 
         # people: registration and modification
         first_idx = cum[:-1]
         has = count > 0
         first_created = np.full(people, now_rel, dtype=np.int64)
-        first_created[has] = created[first_idx[has]]
+        first_created[has] = created32[first_idx[has]]
         reg = first_created - (rng.random(people) * 30 * _DAY).astype(np.int64) - 600
+        del first_created
         nob = ~has
         reg[nob] = now_rel - (rng.random(int(nob.sum())) * 3 * 365 * _DAY).astype(np.int64) - 3600
         gtr_people = np.flatnonzero(phase == _P[Phase.GUEST_THEN_REGISTERED])
         if gtr_people.size:
-            reg_at = created[cum[gtr_people] + kg[gtr_people]] - 3600
-            reg[gtr_people] = reg_at
+            reg[gtr_people] = created32[cum[gtr_people] + kg[gtr_people]].astype(np.int64) - 3600
         if n > 0:
             reg[0] = shop_start - 30 * _DAY
         reg = np.maximum(reg, shop_start - 30 * _DAY)
         last_mod = np.zeros(people, dtype=np.int64)
         if total:
-            last_mod[has] = np.maximum.reduceat(modified, first_idx[has])
-        pmod = np.maximum(reg + 60, last_mod)
-        pmod = np.minimum(pmod, now_rel)
+            last_mod[has] = np.maximum.reduceat(modified32, first_idx[has])
+        pmod = np.minimum(np.maximum(reg + 60, last_mod), now_rel)
+        del last_mod
+
+        # order ids rise with creation time
+        order = np.argsort(created32, kind="stable")
+        inv = np.empty(total, dtype=np.int32)
+        inv[order] = np.arange(total, dtype=np.int32)
+        self._created: IntArray = created32[order]
+        del created32
+        self._modified: IntArray = modified32[order]
+        del modified32
+        self._status = status[order]
+        self._flags = flags[order]
+        self._owner: IntArray = owner[order]
+        del order, status, flags, owner
+        self._ids_by_person: IntArray = inv  # person-major position -> order index
+        self._cum = cum
+        self._n_orders = total
+        self._created_monotone = True
         self._reg: IntArray = reg.astype(np.int32)
         self._pmod: IntArray = pmod.astype(np.int32)
         self._phase = phase
@@ -890,7 +921,7 @@ class Population:
         billing = addr if (bought or p % 3 == 0) else Address(
             first, last, "", "", "", "", "", "", "", email, "")
         return Customer(
-            id=p + 1, index=p, phase=phase, role=role, username=username, email=email,
+            id=p + 1, person_index=p, phase=phase, role=role, username=username, email=email,
             first_name=first, last_name=last, billing=billing, shipping=shipping,
             date_created=self._dt(int(self._reg[p])), date_modified=self._dt(pmod),
             is_paying_customer=paying, newsletter_optin_at=optin_at, meta_data=meta,

@@ -182,7 +182,7 @@ def filter_fields(data: Any, fields: str) -> Any:
 def _fmt(dt: datetime | None, tz: Any) -> str | None:
     if dt is None:
         return None
-    return dt.astimezone(tz).strftime("%Y-%m-%dT%H:%M:%S")
+    return dt.astimezone(tz).replace(tzinfo=None, microsecond=0).isoformat()
 
 
 def _money(value: Decimal) -> str:
