@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tracemalloc
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
@@ -117,7 +118,7 @@ def test_repeat_buyers_have_rhythms_from_weekly_to_yearly(
                   if c.phase is Phase.REPEAT_BUYER and c.rhythm_days == 7
                   and len(orders_by_person[c.person_index]) > 5)
     dates = sorted(o.date_created for o in orders_by_person[weekly.person_index])
-    gaps = [(b - a).days for a, b in zip(dates, dates[1:])]
+    gaps = [(b - a).days for a, b in itertools.pairwise(dates)]
     assert 3 <= sorted(gaps)[len(gaps) // 2] <= 11
 
 
