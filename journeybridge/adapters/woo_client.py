@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -47,6 +47,23 @@ __all__ = ["WooClient", "WooResponse"]
 log = logging.getLogger("journeybridge.woocommerce")
 
 USER_AGENT = "journeybridge/0.1 (+WooCommerce REST API client)"
+
+
+class _OAuth(OAuth):  # type: ignore[misc]
+    """The ``woocommerce`` package's OAuth 1.0a signer, with WooCommerce's own parameter
+    encoding: the server encodes keys and values like PHP's ``rawurlencode`` (``/`` included),
+    the package leaves ``/`` alone, so any value with a slash (``rest_route=/wc/v3/...``) would
+    be refused as "Invalid signature"."""
+
+    @staticmethod
+    def normalize_parameters(params: dict[str, Any]) -> dict[str, str]:
+        normalized: dict[str, str] = {}
+        for key, value in (params or {}).items():
+            if isinstance(value, bool):
+                value = "1" if value else ""
+            text_key = quote(unquote(str(key)), safe="-_.~").replace("%", "%25")
+            normalized[text_key] = quote(unquote(str(value)), safe="-_.~").replace("%", "%25")
+        return normalized
 
 
 @dataclass(frozen=True)
@@ -117,8 +134,10 @@ class WooClient:
         query = {k: _param(v) for k, v in params.items() if v is not None}
         auth = None
         if self._rest_route:
+            # WooCommerce signs the home URL with the request's path appended; for "/?rest_route="
+            # that path is empty, so the signed base has no trailing slash.
             query = {"rest_route": f"/{self.version}/{endpoint}", **query}
-            base = f"{self.url}/"
+            base = self.url
         else:
             base = f"{self.url}/wp-json/{self.version}/{endpoint}"
         if self.is_ssl and not self.query_string_auth:
@@ -129,7 +148,7 @@ class WooClient:
             url = f"{base}?{urlencode(query)}"
         else:
             unsigned = f"{base}?{urlencode(query)}" if query else base
-            url = OAuth(url=unsigned, consumer_key=self._key, consumer_secret=self._secret,
+            url = _OAuth(url=unsigned, consumer_key=self._key, consumer_secret=self._secret,
                         version=self.version, method=method,
                         oauth_timestamp=int(time.time())).get_oauth_url()
         return url, auth
@@ -265,6 +284,12 @@ class WooClient:
                                           "REST API")
         if code == "woocommerce_rest_authentication_error":
             return make(AuthenticationError, f"the shop refused the API key: {message}")
+        if status == 401 and self._rest_route:
+            return make(AuthenticationError,
+                        f"{message or 'not authenticated'}: this shop has plain permalinks, and "
+                        "WooCommerce before 11.1 ignores API keys on ?rest_route= requests "
+                        "(woocommerce#41191); switch Settings > Permalinks to any other "
+                        "structure")
         if status == 401:
             hint = ("the request arrived unauthenticated; over https this usually means a proxy "
                     "hides HTTPS from WordPress (try query_string_auth)" if self.is_ssl else

@@ -1,0 +1,80 @@
+"""The CLI end to end: demo through click's CliRunner and as a real subprocess, schema, help."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from journeybridge.cli import main
+from journeybridge.stages import Stage, stage_label
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_with_clirunner() -> None:
+    result = CliRunner().invoke(main, ["demo", "--size", "300", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Pulled 300 customers" in out
+    assert "0 malformed records skipped" in out
+    for stage in Stage:
+        assert stage_label(stage) in out
+    assert out.count("  stage: ") == 3  # three example journeys
+    assert out.count("  why [") >= 3
+    total_line = next(line for line in out.splitlines() if line.startswith("total"))
+    people = int(total_line.split()[1])
+    assert people > 300  # guests are people too
+
+
+def test_demo_as_a_subprocess() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "journeybridge.cli", "demo", "--size", "200"],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "Pulled 200 customers" in proc.stdout
+    assert "Done in" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_schema_prints_json_schema() -> None:
+    result = CliRunner().invoke(main, ["schema"])
+    assert result.exit_code == 0
+    document = json.loads(result.output)
+    assert document["journey"]["title"] == "Journey"
+    assert "Touchpoint" in document["journey"]["$defs"]
+    assert set(document["classification"]["properties"]) >= {"stage", "since", "reasons"}
+
+
+def test_help_lists_the_commands() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("demo", "schema", "sandbox"):
+        assert command in result.output
+
+
+def test_sandbox_command_serves_until_stopped() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "journeybridge.cli", "sandbox", "--size", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=ROOT)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("Sandbox WooCommerce shop: http://127.0.0.1:")
+        url = first.split(": ", 1)[1].strip()
+        lines = [proc.stdout.readline() for _ in range(5)]
+        key = lines[1].split(":", 1)[1].strip()
+        secret = lines[2].split(":", 1)[1].strip()
+        import journeybridge
+        shop = journeybridge.connect("woocommerce", url, consumer_key=key,
+                                     consumer_secret=secret)
+        assert len(list(shop.iter_customers())) == 60
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert proc.returncode == 0
