@@ -132,10 +132,11 @@ class Replayer:
         """Change two orders after a fresh cursor (as the recording did) and return it."""
         if not hasattr(self, "_cursor"):
             base = self.pop.clock() + timedelta(hours=4)
-            visible = [o for o in self.pop.orders(include_trash=False)]
-            self.pop.update_order(visible[-1].id, status="completed", at=base + timedelta(seconds=2))
+            visible = list(self.pop.orders(include_trash=False))
+            later = base + timedelta(seconds=2)
+            self.pop.update_order(visible[-1].id, status="completed", at=later)
             self.pop.update_order(visible[-2].id, meta_data=[{"key": "jb_probe", "value": "1"}],
-                                  at=base + timedelta(seconds=2))
+                                  at=later)
             self._cursor = base.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
         return self._cursor
 
