@@ -9,7 +9,10 @@ before the request reaches a handler, so a faulted request never changes the sho
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
+import socketserver
 import struct
 import threading
 import time
@@ -181,7 +184,11 @@ class SandboxServer:
     def __init__(self, population: Population, *, port: int = 0, faults: Faults | None = None,
                  pretty_permalinks: bool = True,
                  platforms: Sequence[str] = ("woocommerce",),
-                 woo_credentials: WooCredentials | None = None) -> None:
+                 woo_credentials: WooCredentials | None = None, workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers
+        self._children: list[int] = []
         self.population = population
         self.faults = faults or Faults()
         self.stats = ServerStats()
@@ -201,19 +208,54 @@ class SandboxServer:
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> SandboxServer:
-        """Bind a port on 127.0.0.1 and serve in a background thread; returns self."""
+        """Bind a port on 127.0.0.1 and serve in a background thread; returns self.
+
+        With ``workers`` > 1 the server pre-forks that many processes instead, each serving one
+        connection at a time on the shared socket, like PHP's built-in server with
+        ``PHP_CLI_SERVER_WORKERS``: for benchmarks that need server time to scale with
+        concurrency. Each worker has its own copy of the population, so writes made through one
+        worker are not seen by the others, and :attr:`stats` stays empty: read-only use only.
+        """
         if self._httpd is not None:
             return self
         self._httpd = _HttpServer(("127.0.0.1", self._port), self)
+        if self.workers > 1:
+            self._fork_workers(self._httpd)
+            return self
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.05},
                                         name="journeybridge-sandbox", daemon=True)
         self._thread.start()
         return self
 
+    def _fork_workers(self, httpd: _HttpServer) -> None:
+        for _ in range(self.workers):
+            pid = os.fork()
+            if pid == 0:  # a worker: one connection at a time, until told to stop
+                signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+                single = socketserver.TCPServer.process_request
+                httpd.process_request = (  # type: ignore[method-assign]
+                    lambda request, address: single(httpd, request, address))
+                try:
+                    httpd.serve_forever(poll_interval=0.05)
+                finally:
+                    os._exit(0)
+            self._children.append(pid)
+
     def stop(self) -> None:
         """Stop serving and release the port (idempotent)."""
         if self._httpd is None:
+            return
+        if self._children:
+            for pid in self._children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+            for pid in self._children:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+            self._children = []
+            self._httpd.server_close()
+            self._httpd = None
             return
         self._httpd.shutdown()
         self._httpd.server_close()
