@@ -171,7 +171,15 @@ class _HttpServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], owner: SandboxServer) -> None:
         self.owner = owner
+        self.one_connection_at_a_time = False
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread per connection; a pre-forked worker serves one connection at a time."""
+        if self.one_connection_at_a_time:
+            socketserver.TCPServer.process_request(self, request, client_address)
+        else:
+            super().process_request(request, client_address)
 
 
 class SandboxServer:
@@ -233,9 +241,7 @@ class SandboxServer:
             pid = os.fork()
             if pid == 0:  # a worker: one connection at a time, until told to stop
                 signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-                single = socketserver.TCPServer.process_request
-                httpd.process_request = (  # type: ignore[method-assign]
-                    lambda request, address: single(httpd, request, address))
+                httpd.one_connection_at_a_time = True
                 try:
                     httpd.serve_forever(poll_interval=0.05)
                 finally:
