@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -129,6 +130,58 @@ def sandbox(size: int, seed: int, port: int) -> None:
         except KeyboardInterrupt:
             pass
     click.echo("Stopped.")
+
+
+@main.command()
+@click.argument("person")
+@click.option("--sandbox", "sandbox_size", type=click.IntRange(50, 100_000), default=2000,
+              show_default=True, help="Explain a person of a generated sandbox shop of this size.")
+@click.option("--seed", default=1, show_default=True, help="Sandbox generator seed.")
+@_errors_to_exit_codes
+def explain(person: str, sandbox_size: int, seed: int) -> None:
+    """Print one person's timeline, stage and the reasons for it. PERSON is a person key
+    (``customer:42``, ``guest:anna@example.com``) or an e-mail address."""
+    from journeybridge.demo import sandbox_journeys
+    from journeybridge.model import normalize_email
+    from journeybridge.reporting import explain_journey
+    from journeybridge.stages import classify_all
+
+    journeys, now = sandbox_journeys(sandbox_size, seed)
+    wanted = person.strip()
+    email = normalize_email(wanted)
+    index = next((i for i, j in enumerate(journeys)
+                  if j.key == wanted or (email is not None and j.person.email == email)), None)
+    if index is None:
+        click.echo(f"journeybridge: no person {wanted!r} in this shop", err=True)
+        sys.exit(EXIT_PARTIAL)
+    results = classify_all(journeys, now=now)
+    click.echo(explain_journey(journeys[index], results[index], max_touchpoints=40))
+
+
+@main.command()
+@click.option("--cutoff", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Classify as of this date (default: horizon + 90 days before the data end).")
+@click.option("--horizon", default=90.0, show_default=True, type=click.FloatRange(1, 3650),
+              help="Days after the cutoff in which a buyer counts as returned.")
+@click.option("--sandbox", "sandbox_size", type=click.IntRange(50, 100_000), default=2000,
+              show_default=True, help="Backtest a generated sandbox shop of this size.")
+@click.option("--seed", default=1, show_default=True, help="Sandbox generator seed.")
+@_errors_to_exit_codes
+def backtest(cutoff: datetime | None, horizon: float, sandbox_size: int, seed: int) -> None:
+    """Does the at-risk flag work in this shop? Classify as of a past date and compare with
+    what buyers did next: ranking (AUC), precision and recall of the flags and calibration,
+    next to plain days-since-last-order."""
+    from journeybridge.demo import sandbox_journeys
+    from journeybridge.stages.backtest import backtest as run_backtest
+
+    journeys, now = sandbox_journeys(sandbox_size, seed)
+    when = (cutoff.replace(tzinfo=timezone.utc) if cutoff is not None
+            else now - timedelta(days=horizon + 90))
+    try:
+        report = run_backtest(journeys, when, horizon_days=horizon, data_end=now)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    click.echo("\n".join(report.lines()))
 
 
 if __name__ == "__main__":  # pragma: no cover

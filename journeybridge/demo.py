@@ -12,7 +12,7 @@ from journeybridge.model import Journey
 from journeybridge.sandbox import Population, SandboxServer
 from journeybridge.stages import Classification, Stage, classify_all
 
-__all__ = ["DemoResult", "pick_examples", "run_demo"]
+__all__ = ["DemoResult", "pick_examples", "run_demo", "sandbox_journeys"]
 
 
 @dataclass
@@ -41,6 +41,16 @@ def run_demo(size: int = 2000, seed: int = 1, now: datetime | None = None,
     results = classify_all(assembly.journeys, now=population.now)
     return DemoResult(journeys=assembly.journeys, results=results, report=pull.report,
                       seconds=time.perf_counter() - started, requests=pull.report.requests)
+
+
+def sandbox_journeys(size: int = 2000, seed: int = 1) -> tuple[list[Journey], datetime]:
+    """The journeys of a generated sandbox shop, pulled over HTTP, and the shop's ``now``."""
+    population = Population(size, seed=seed)
+    with SandboxServer(population) as server:
+        creds = server.woo_credentials
+        with WooCommerceAdapter(server.url, creds.key, creds.secret, shop="sandbox") as shop:
+            journeys = shop.assemble(shop.pull()).journeys
+    return journeys, population.now
 
 
 def pick_examples(result: DemoResult, count: int = 3) -> list[tuple[Journey, Classification]]:

@@ -78,3 +78,30 @@ def test_sandbox_command_serves_until_stopped() -> None:
         proc.terminate()
         proc.wait(timeout=10)
     assert proc.returncode == 0
+
+
+def test_explain_a_person() -> None:
+    result = CliRunner().invoke(main, ["explain", "customer:12", "--sandbox", "200"])
+    assert result.exit_code == 0, result.output
+    assert "(customer 12)" in result.output
+    assert "  stage: " in result.output and "  why [" in result.output
+    assert "timeline (" in result.output
+
+
+def test_explain_unknown_person() -> None:
+    result = CliRunner().invoke(main, ["explain", "nobody@example.com", "--sandbox", "100"])
+    assert result.exit_code == 1
+    assert "no person 'nobody@example.com'" in result.output
+
+
+def test_backtest_on_the_sandbox() -> None:
+    result = CliRunner().invoke(main, ["backtest", "--sandbox", "400", "--horizon", "60"])
+    assert result.exit_code == 0, result.output
+    assert "ranking (AUC, 0.5 = chance)" in result.output
+    assert "precision of the flag" in result.output
+
+
+def test_backtest_with_a_cutoff_too_late_is_a_configuration_error() -> None:
+    result = CliRunner().invoke(main, ["backtest", "--sandbox", "100", "--cutoff", "2999-01-01"])
+    assert result.exit_code == 2
+    assert "choose an earlier cutoff" in result.output
