@@ -1,0 +1,162 @@
+"""The WooCommerce adapter against a real WooCommerce 10.0.2 (../shared/real-woo), seeded by
+tests/realshop/woo_seed.php with what a correct pull must see."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from journeybridge.adapters.http import RetryPolicy
+from journeybridge.adapters.woocommerce import WooCommerceAdapter, WooPull
+from journeybridge.errors import AuthenticationError, PermissionDenied
+from journeybridge.stages import classify_all
+from tests.realshop.woo import RealWoo, run_php
+
+pytestmark = pytest.mark.real_woo
+
+QUICK = RetryPolicy(attempts=3, base_wait=0.1, max_wait=0.5)
+
+
+def _utc(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def adapter(shop: RealWoo, *, read_only: bool = False, **options: Any) -> WooCommerceAdapter:
+    key, secret = (shop.ro_key, shop.ro_secret) if read_only else (shop.key, shop.secret)
+    return WooCommerceAdapter(shop.url, key, secret, retry=QUICK, timezone_name="Europe/Amsterdam",
+                              **options)
+
+
+@pytest.fixture(scope="module")
+def full_pull(real_woo: RealWoo) -> Iterator[WooPull]:
+    with adapter(real_woo) as shop:
+        yield shop.pull()
+
+
+def test_full_pull_equals_the_seed(full_pull: WooPull, real_woo_expected: dict[str, Any]) -> None:
+    expected_orders = {o["id"]: o for o in real_woo_expected["orders"]}
+    got = {int(o.id): o for o in full_pull.orders}
+    assert len(got) == len(full_pull.orders)  # nothing doubled
+    assert set(got) == set(expected_orders)  # nothing lost
+    assert not set(real_woo_expected["trashed_order_ids"]) & set(got)  # trash excluded
+    for order_id, want in expected_orders.items():
+        order = got[order_id]
+        assert order.raw_status == want["status"], order_id
+        assert order.total == Decimal(want["total"]) and isinstance(order.total, Decimal)
+        assert order.currency == want["currency"]
+        assert order.customer_id == (str(want["customer_id"]) if want["customer_id"] else None)
+        assert order.created_at == _utc(want["date_created"])
+        assert order.created_at.utcoffset() == timedelta(0)
+        assert order.paid_at == _utc(want["date_paid"])
+        assert order.completed_at == _utc(want["date_completed"])
+        assert sorted(r.amount for r in order.refunds) == sorted(
+            Decimal(r["amount"]) for r in want["refunds"])
+        assert [(int(line.product_id), line.quantity, line.total) for line in order.lines] == [
+            (li["product_id"], li["quantity"], Decimal(li["total"])) for li in want["line_items"]]
+    customers = {int(p.customer_id or 0): p for p in full_pull.customers}
+    assert set(customers) == {c["id"] for c in real_woo_expected["customers"]}
+    for want in real_woo_expected["customers"]:
+        person = customers[want["id"]]
+        assert person.roles == (want["role"],)
+        assert person.registered_at == _utc(want["date_created"])
+        assert bool(person.newsletter and person.newsletter.subscribed) == want["newsletter"]
+    assert sorted(int(r.id) for r in full_pull.reviews) == sorted(
+        r["id"] for r in real_woo_expected["reviews"])
+    assert full_pull.report.skipped == []
+
+
+def test_people_are_who_the_seed_says(real_woo: RealWoo, full_pull: WooPull,
+                                      real_woo_expected: dict[str, Any]) -> None:
+    with adapter(real_woo) as shop:
+        assembly = shop.assemble(full_pull)
+    journeys = {j.key: j for j in assembly.journeys}
+    expected = {p["key"]: p for p in real_woo_expected["people"]}
+    assert set(journeys) == set(expected)  # one person per identity, guests included
+    for key, want in expected.items():
+        journey = journeys[key]
+        assert sorted(int(o.id) for o in journey.orders) == sorted(want["order_ids"]), key
+        assert sorted(int(r.id) for r in journey.reviews) == sorted(want["review_ids"]), key
+    assert assembly.reviews_without_person == len(real_woo_expected["orphan_review_ids"])
+    results = classify_all(assembly.journeys)
+    assert len({r.stage for r in results}) >= 6  # the seed covers the route
+
+
+def test_incremental_pull_returns_exactly_the_changed_orders(
+        real_woo: RealWoo, real_woo_expected: dict[str, Any]) -> None:
+    candidates = [o["id"] for o in real_woo_expected["orders"] if o["status"] == "processing"]
+    changed = candidates[:3]
+    with adapter(real_woo) as shop:
+        since = datetime.now(timezone.utc) - timedelta(seconds=2)
+        run_php(real_woo, "foreach (array_slice($argv, 1) as $id) { $o = wc_get_order((int)$id);"
+                          " $o->update_status('completed'); }", *map(str, changed))
+        try:
+            pull = shop.pull(since=since)
+        finally:  # put the seed back as it was, for the other tests and the next run
+            run_php(real_woo, "foreach (array_slice($argv, 1) as $id) { $o = wc_get_order("
+                              "(int)$id); $o->set_status('processing'); "
+                              "$o->set_date_completed(null); $o->save(); }", *map(str, changed))
+    assert sorted(int(o.id) for o in pull.orders) == sorted(changed)
+    assert all(o.raw_status == "completed" for o in pull.orders)
+    assert pull.cursor is not None and pull.cursor >= since
+
+
+BOOKKEEPING = {"session_tokens", "wc_last_active", "last_update"}  # change on any request
+
+
+def _meta_of(real_woo: RealWoo, customer_ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """Every user meta row of these customers, read straight from WordPress (one PHP run)."""
+    out = run_php(real_woo, "$all = []; foreach (array_slice($argv, 1) as $id) "
+                            "{ $all[$id] = get_user_meta((int)$id); } echo json_encode($all);",
+                  *map(str, customer_ids))
+    raw = json.loads(out)
+    return {int(cid): {k: v for k, v in rows.items() if k not in BOOKKEEPING}
+            for cid, rows in raw.items()}
+
+
+def test_write_back_changes_exactly_the_intended_meta_keys(real_woo: RealWoo,
+                                                           full_pull: WooPull) -> None:
+    with adapter(real_woo) as shop:
+        journeys = shop.assemble(full_pull).journeys
+        targets = [j for j in journeys if j.person.customer_id][:5]
+        ids = [int(j.person.customer_id or 0) for j in targets]
+        before = _meta_of(real_woo, ids)
+        stamp = datetime.now(timezone.utc).isoformat()  # new values on every run
+        desired = {j.key: {"journeybridge_stage": "loyalty",
+                           "journeybridge_stage_since": stamp} for j in targets}
+        writes, _ = shop.plan_meta_writes(journeys, desired)
+        assert {w.person_key for w in writes} == set(desired)
+        report = shop.write_meta(writes)
+        assert report.failed == [] and report.customers_written == len(targets)
+        after = _meta_of(real_woo, ids)
+        for journey, cid in zip(targets, ids):
+            wanted = {k: [v] for k, v in desired[journey.key].items()}
+            assert after[cid] == {**before[cid], **wanted}, journey.key  # never duplicated
+        again, _ = shop.plan_meta_writes(shop.assemble(shop.pull()).journeys, desired)
+    assert again == []  # a second sync writes nothing
+
+
+def test_read_only_key_asked_to_write(real_woo: RealWoo, full_pull: WooPull) -> None:
+    with adapter(real_woo, read_only=True) as shop:
+        journeys = [j for j in shop.assemble(full_pull).journeys if j.person.customer_id][:2]
+        writes, _ = shop.plan_meta_writes(journeys, {j.key: {"journeybridge_stage": "x"}
+                                                     for j in journeys})
+        with pytest.raises(PermissionDenied, match="read-only"):
+            shop.write_meta(writes)
+
+
+@pytest.mark.parametrize("which", ["key", "secret"])
+def test_wrong_key_and_wrong_secret(real_woo: RealWoo, which: str) -> None:
+    key = "ck_" + "1" * 40 if which == "key" else real_woo.key
+    secret = "cs_" + "1" * 40 if which == "secret" else real_woo.secret
+    with WooCommerceAdapter(real_woo.url, key, secret, retry=QUICK) as shop, \
+            pytest.raises(AuthenticationError) as caught:
+        list(shop.iter_customers())
+    message = str(caught.value)
+    assert real_woo.url in message
+    assert secret not in message and real_woo.secret not in message and key not in message
+    assert ("Consumer key is invalid" if which == "key" else "Invalid signature") in message
