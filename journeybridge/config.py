@@ -1,0 +1,419 @@
+"""The configuration file (TOML) and the shops' API secrets.
+
+One file describes every shop journeybridge syncs, the stage settings, the segments and where
+the sync state lives. Its path is ``--config``, else ``$JOURNEYBRIDGE_CONFIG``, else
+``config.toml`` in the user's configuration directory (``~/.config/journeybridge`` on Linux).
+
+Secrets never come from the command line nor from the configuration file itself: each shop's
+API key and secret come from environment variables (``JOURNEYBRIDGE_<SHOP>_KEY`` and
+``JOURNEYBRIDGE_<SHOP>_SECRET``, the shop name upper-cased with ``-`` as ``_``; other names with
+``key_env`` / ``secret_env``), else from a separate secrets file (``sync.secrets_file``, TOML,
+one table per shop with ``key`` and ``secret``) that must not be readable by group or others.
+
+Every problem found is reported in one :class:`~journeybridge.errors.ConfigError`, one line per
+problem, naming the file, the key path (``shops.myshop.url``) and what is expected. No message
+ever contains a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from journeybridge.errors import ConfigError
+from journeybridge.stages import VOCABULARIES, SegmentRuleError, Stage, StageSettings
+from journeybridge.stages import parse_segments as _parse_segments
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = [
+    "CONFIG_ENV",
+    "Config",
+    "Secrets",
+    "ShopConfig",
+    "StagesConfig",
+    "SyncConfig",
+    "default_config_path",
+    "default_state_path",
+    "example_config",
+    "load_config",
+    "load_secrets",
+    "redact_url",
+]
+
+CONFIG_ENV = "JOURNEYBRIDGE_CONFIG"
+_SHOP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def default_config_path() -> Path:
+    """``$JOURNEYBRIDGE_CONFIG`` when set, else ``config.toml`` in the user's configuration
+    directory (e.g. ``~/.config/journeybridge/config.toml``)."""
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("journeybridge")) / "config.toml"
+
+
+def default_state_path() -> Path:
+    """The default SQLite state file in the user's data directory
+    (e.g. ``~/.local/share/journeybridge/state.db``)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("journeybridge")) / "state.db"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (safe to print)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query,
+                       parts.fragment))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShopConfig(_Strict):
+    """One shop: where it is, how to talk to it, and what to write back."""
+
+    name: str = ""
+    platform: Literal["woocommerce"] = "woocommerce"
+    url: str
+    timezone: str = "UTC"
+    concurrency: int = Field(4, ge=1, le=16)
+    timeout: float = Field(30.0, gt=0, le=600)
+    meta_prefix: str = Field("journeybridge_", min_length=1, max_length=64)
+    newsletter_key: str = "newsletter_optin"
+    newsletter_date_key: str = "newsletter_optin_date"
+    write_guest_orders: bool = True
+    verify_ssl: bool = True
+    query_string_auth: bool = False
+    key_env: str | None = None
+    secret_env: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"expected the shop's address starting with http:// or https://, "
+                             f"got {redact_url(value)!r}")
+        if parts.password is not None or parts.username is not None:
+            raise ValueError("expected an address without user:password (keys belong in the "
+                             "environment or the secrets file)")
+        return value.strip().rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"expected an IANA time zone such as 'Europe/Amsterdam', "
+                             f"got {value!r}") from None
+        return value
+
+    @field_validator("key_env", "secret_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(f"expected an environment variable name, got {value!r}")
+        return value
+
+    @property
+    def env_names(self) -> tuple[str, str]:
+        """The environment variables holding this shop's key and secret."""
+        stem = "JOURNEYBRIDGE_" + re.sub(r"[^A-Za-z0-9]", "_", self.name).upper()
+        return (self.key_env or f"{stem}_KEY", self.secret_env or f"{stem}_SECRET")
+
+
+class StagesConfig(_Strict):
+    """Stage thresholds, the vocabulary written to shops, and per-stage name overrides."""
+
+    settings: StageSettings = Field(default_factory=StageSettings)
+    vocabulary: str | None = None
+    names: dict[Stage, str] = Field(default_factory=dict)
+
+    @field_validator("vocabulary")
+    @classmethod
+    def _vocabulary(cls, value: str | None) -> str | None:
+        if value is not None and value not in VOCABULARIES:
+            raise ValueError(f"expected one of {', '.join(sorted(VOCABULARIES))}, "
+                             f"got {value!r}")
+        return value
+
+    def label(self, stage: Stage) -> str:
+        """The name written to the shop for ``stage``: an override from ``names``, else the
+        vocabulary's label, else the stage's own name (``at_risk``)."""
+        if stage in self.names:
+            return self.names[stage]
+        if self.vocabulary is not None:
+            return VOCABULARIES[self.vocabulary][stage]
+        return stage.value
+
+
+class SyncConfig(_Strict):
+    """Where the sync state lives and how runs behave."""
+
+    state: str | None = None
+    lock_timeout: float = Field(0.0, ge=0, le=3600)
+    full_pull_days: float = Field(7.0, ge=0)
+    secrets_file: str | None = None
+
+
+class Config(_Strict):
+    """The whole configuration; ``path`` is the file it came from."""
+
+    path: Path | None = None
+    sync: SyncConfig = Field(default_factory=SyncConfig)
+    stages: StagesConfig = Field(default_factory=StagesConfig)
+    segments: dict[str, str] = Field(default_factory=dict)
+    shops: dict[str, ShopConfig] = Field(default_factory=dict)
+
+    def select(self, name: str | None) -> list[ShopConfig]:
+        """The shop called ``name``, or every shop (in file order) when ``name`` is None.
+        Raises ConfigError for an unknown name or a configuration without shops."""
+        where = self.path or "configuration"
+        if not self.shops:
+            raise ConfigError(f"{where}: no shops configured: add a [shops.<name>] table "
+                              "(journeybridge init writes an example)")
+        if name is None:
+            return list(self.shops.values())
+        if name not in self.shops:
+            raise ConfigError(f"{where}: no shop named {name!r}; configured: "
+                              f"{', '.join(self.shops)}")
+        return [self.shops[name]]
+
+    def state_url(self) -> str:
+        """The state store as a URL: ``postgresql://...`` or ``sqlite:///<absolute path>``.
+        A relative path in the file is taken relative to the file's directory."""
+        raw = self.sync.state
+        if raw is None:
+            return f"sqlite:///{default_state_path()}"
+        if raw.startswith(("postgresql://", "postgres://", "sqlite:///")):
+            return raw
+        path = Path(raw).expanduser()
+        if not path.is_absolute() and self.path is not None:
+            path = self.path.parent / path
+        return f"sqlite:///{path.resolve()}"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """One shop's API key and secret. ``repr`` never shows them."""
+
+    key: str
+    secret: str
+
+    def __repr__(self) -> str:
+        return "Secrets(key=***, secret=***)"
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _problem(err: Mapping[str, Any], prefix: str = "") -> str:
+    loc = _loc(tuple(err.get("loc", ())))
+    key = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
+    kind = err.get("type", "")
+    message = str(err.get("msg", "invalid"))
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key (check its spelling and the table it is in)"
+    if kind == "missing":
+        return f"{key}: required, but missing"
+    message = message.removeprefix("Value error, ")
+    given = err.get("input")
+    if kind not in ("value_error", "assertion_error") and isinstance(given, (str, int, float,
+                                                                            bool)):
+        message = f"{message} (got {given!r})"
+    return f"{key}: {message}"
+
+
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        hint = " (journeybridge init writes an example)" if what == "configuration" else ""
+        raise ConfigError(f"{path}: {what} file not found{hint}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what} file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the {what} file is not UTF-8 text") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Read and validate the configuration at ``path`` (default: :func:`default_config_path`).
+
+    Promises: a fully validated :class:`Config` (every shop named, segment rules parsed), or a
+    ConfigError listing every problem, one line each, as ``<file>: <key path>: <expected>``.
+    """
+    file = Path(path).expanduser() if path is not None else default_config_path()
+    data = _read_toml(file, "configuration")
+    problems: list[str] = []
+    if "path" in data:
+        problems.append("path: unknown key (check its spelling and the table it is in)")
+        del data["path"]
+    shops = data.get("shops")
+    if isinstance(shops, dict):
+        for name, table in shops.items():
+            if not _SHOP_NAME.match(name):
+                problems.append(f"shops.{name}: a shop name may hold letters, digits, '-' and "
+                                "'_' only (it names environment variables)")
+            if isinstance(table, dict):
+                if "name" in table:
+                    problems.append(f"shops.{name}.name: unknown key (the table's name is the "
+                                    "shop's name)")
+                table = {k: v for k, v in table.items() if k != "name"}
+                shops[name] = {**table, "name": name}
+    try:
+        config = Config.model_validate({**data, "path": file})
+    except ValidationError as exc:
+        problems.extend(_problem(err) for err in exc.errors())
+        config = None
+    if config is not None:
+        try:
+            _parse_segments(config.segments)
+        except SegmentRuleError as exc:
+            problems.append(f"segments: {exc}")
+    if problems:
+        raise ConfigError("\n".join(f"{file}: {p}" for p in problems))
+    assert config is not None
+    return config
+
+
+def _check_private(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: secrets file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the secrets file: {exc.strerror}") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{path}: the secrets file is readable by others (mode {stat.S_IMODE(mode):03o}); "
+            f"refusing to use it. Fix: chmod 600 {path}")
+
+
+def load_secrets(config: Config, shop: ShopConfig,
+                 environ: Mapping[str, str] | None = None) -> Secrets:
+    """The API key and secret of ``shop``: from its environment variables, else from the
+    secrets file. Raises ConfigError naming where it looked (never the values). A secrets
+    file readable by group or others is refused."""
+    env = os.environ if environ is None else environ
+    key_name, secret_name = shop.env_names
+    key, secret = env.get(key_name), env.get(secret_name)
+    if key and secret:
+        return Secrets(key, secret)
+    where = config.path or "configuration"
+    if config.sync.secrets_file:
+        file = Path(config.sync.secrets_file).expanduser()
+        if not file.is_absolute() and config.path is not None:
+            file = config.path.parent / file
+        _check_private(file)
+        data = _read_toml(file, "secrets")
+        table = data.get(shop.name)
+        if isinstance(table, dict):
+            file_key, file_secret = table.get("key"), table.get("secret")
+            key = key or (file_key if isinstance(file_key, str) else None)
+            secret = secret or (file_secret if isinstance(file_secret, str) else None)
+        if key and secret:
+            return Secrets(key, secret)
+        raise ConfigError(
+            f"{where}: shops.{shop.name}: no API key and secret: set {key_name} and "
+            f"{secret_name} in the environment, or put key and secret in the [{shop.name}] "
+            f"table of {file}")
+    raise ConfigError(
+        f"{where}: shops.{shop.name}: no API key and secret: set {key_name} and {secret_name} "
+        "in the environment, or name a secrets file in [sync] secrets_file")
+
+
+def example_config() -> str:
+    """A commented example configuration, valid as it stands (``journeybridge init``)."""
+    return _EXAMPLE
+
+
+_EXAMPLE = '''\
+# journeybridge configuration (TOML).
+# Keys and secrets are never written here: see "Secrets" at the end.
+
+[sync]
+# Where the sync state lives (pulled records, cursors, stages, run history):
+#   a file path (relative to this file), "sqlite:////absolute/path.db", or
+#   "postgresql://user@host:5432/dbname" (password from PGPASSWORD or ~/.pgpass).
+# Default: state.db in the user's data directory (~/.local/share/journeybridge/).
+# state = "journeybridge-state.db"
+# Seconds to wait for a shop that another run is syncing; 0 gives up at once (exit 75).
+lock_timeout = 0
+# A full pull every this many days catches orders deleted outright (0: never).
+full_pull_days = 7
+# A TOML file with one [<shop>] table holding key = "ck_..." and secret = "cs_...".
+# It must be readable by its owner only (chmod 600).
+# secrets_file = "secrets.toml"
+
+[stages]
+# What is written as the stage: the stage's own name (at_risk) unless a vocabulary
+# ("default", "see-think-do-care", "five-phases") or names below say otherwise.
+# vocabulary = "see-think-do-care"
+
+[stages.names]
+# at_risk = "Win-back"
+# lapsed = "Sleeping"
+
+[stages.settings]
+# Thresholds of the stage rules; the defaults suit a typical small shop.
+abandoned_after_hours = 4
+consideration_window_days = 30
+service_window_days = 14
+advocacy_min_rating = 4
+advocacy_min_orders = 5
+horizon_days = 90
+default_at_risk_days = 120
+default_lapsed_days = 365
+
+[segments]
+# name = "rule" (see the rule language in the documentation)
+repeat_buyers = "orders >= 2"
+big_spenders = "total_spent > 500"
+
+[shops.myshop]
+platform = "woocommerce"
+url = "https://shop.example.com"
+timezone = "Europe/Amsterdam"      # the store's time zone
+concurrency = 4                    # pages read at once
+timeout = 30                       # seconds per request
+meta_prefix = "journeybridge_"     # writes <prefix>stage, <prefix>stage_since, <prefix>segments
+newsletter_key = "newsletter_optin"
+newsletter_date_key = "newsletter_optin_date"
+write_guest_orders = true          # guests' values go on their latest order's meta
+# Secrets: JOURNEYBRIDGE_MYSHOP_KEY and JOURNEYBRIDGE_MYSHOP_SECRET in the environment,
+# or other variable names:
+# key_env = "MYSHOP_WC_KEY"
+# secret_env = "MYSHOP_WC_SECRET"
+'''
