@@ -2,7 +2,9 @@
 
 ``Population`` generates the people, orders and reviews (platform-neutral, lazily derived);
 ``SandboxServer`` serves them on 127.0.0.1 through the WooCommerce REST API (wc/v3), with
-OAuth 1.0a like a plain-HTTP shop, and optional ``Faults``.
+OAuth 1.0a like a plain-HTTP shop, and with ``platforms=("woocommerce", "prestashop")`` also
+through the PrestaShop 8.1.2 Webservice under ``/api/`` (``shop.presta_credentials``), with
+optional ``Faults``.
 
     with SandboxServer(Population(2_000, seed=7)) as shop:
         api = woocommerce.API(shop.url, shop.woo_credentials.key,
@@ -15,6 +17,7 @@ from .population import (
     FIRST_REVIEW_ID,
     SHOP_TIMEZONE,
     Address,
+    Cart,
     Customer,
     Guest,
     LineItem,
@@ -28,6 +31,8 @@ from .population import (
     Review,
     Role,
 )
+from .presta_api import PrestaApi, PrestaCredentials
+from .presta_data import PrestaShopData
 from .server import SandboxServer, ServerStats
 from .woo_api import WooApi, WooCredentials
 
@@ -36,6 +41,7 @@ __all__ = [
     "FIRST_REVIEW_ID",
     "SHOP_TIMEZONE",
     "Address",
+    "Cart",
     "Customer",
     "FaultKind",
     "Faults",
@@ -46,6 +52,9 @@ __all__ = [
     "OrderStatus",
     "Phase",
     "Population",
+    "PrestaApi",
+    "PrestaCredentials",
+    "PrestaShopData",
     "Product",
     "Refund",
     "Review",

@@ -343,6 +343,24 @@ class Review(NamedTuple):
     date_created: datetime
 
 
+class Cart(NamedTuple):
+    """A shopping cart: ``kind`` is ``"order"`` (it became order ``order_id``), ``"abandoned"``
+    (left behind by registered person ``person_index``) or ``"visitor"`` (an unknown visitor,
+    ``person_index`` -1). ``visitor_id`` numbers the browser session that filled it."""
+
+    id: int
+    kind: str
+    person_index: int
+    order_id: int | None
+    visitor_id: int
+    date_created: datetime
+    date_modified: datetime
+    lines: tuple[tuple[int, int], ...]
+
+
+CART_KINDS = ("order", "abandoned", "visitor")
+
+
 @dataclass
 class _OrderOverlay:
     status: int | None = None
@@ -360,6 +378,28 @@ class _Extra:
     customer_id: int
     products: tuple[tuple[int, int], ...]
     meta: list[MetaEntry] = field(default_factory=list)
+
+
+@dataclass
+class _CartIndex:
+    """Generated carts sorted by creation time (position + 1 is the cart id)."""
+
+    kind: npt.NDArray[np.int8]
+    ref: IntArray  # order index, person index or visitor number, by kind
+    created: IntArray
+    modified: IntArray
+    order_cart: IntArray  # generated order index -> cart id
+
+
+@dataclass
+class _CartExtra:
+    """A cart added after the index was built (an added order's, or :meth:`Population.add_cart`)."""
+
+    kind: int
+    ref: int
+    created: int
+    modified: int
+    lines: tuple[tuple[int, int], ...]
 
 
 # --------------------------------------------------------------------------------------------
@@ -435,6 +475,17 @@ class Population:
         self._customer_meta: dict[int, list[MetaEntry]] = {}
         self._customer_mod: dict[int, int] = {}
         self._person_extra_orders: dict[int, list[int]] = {}
+        # Platform-only additions (PrestaShop): status history, carts, customer field writes.
+        self._status_log: list[tuple[int, int, int, int]] = []  # (k, code, when, state tag)
+        self._gen_status: npt.NDArray[np.int8] | None = None
+        self._gen_modified: IntArray | None = None
+        self._carts: _CartIndex | None = None
+        self._cart_extras: list[_CartExtra] = []
+        self._cart_cache: tuple[int, tuple[npt.NDArray[np.int8], IntArray, IntArray, IntArray]] \
+            | None = None
+        self._customer_fields: dict[int, dict[str, Any]] = {}
+        #: Per-platform state kept with the population (e.g. the PrestaShop groups), by platform.
+        self.extensions: dict[str, Any] = {}
         self._name_order: IntArray | None = None
         self._review_products: npt.NDArray[np.int16] | None = None
         self._cid_cache: tuple[int, IntArray] | None = None
@@ -902,6 +953,7 @@ class Population:
             statuses = [int(self._status[k]) for k in idxs]
             pmod = self._customer_mod.get(p, int(self._pmod[p]))
             meta_over = self._customer_meta.get(p)
+            fields = self._customer_fields.get(p)
         paying = any(s in (_PROCESSING, _COMPLETED, _REFUNDED) for s in statuses)
         bought = bool(idxs)
         optin_at = None
@@ -915,6 +967,12 @@ class Population:
             )
         if meta_over is not None:
             meta = tuple(meta_over)
+        if fields is not None:
+            first = fields.get("first_name", first)
+            last = fields.get("last_name", last)
+            email = fields.get("email", email)
+            if "newsletter_optin_at" in fields:
+                optin_at = fields["newsletter_optin_at"]
         shipping = Address(addr.first_name, addr.last_name, addr.company, addr.address_1,
                            addr.address_2, addr.city, addr.state, addr.postcode, addr.country,
                            "", "") if bought else EMPTY_ADDRESS
@@ -1154,23 +1212,30 @@ class Population:
     # ---------------------------------------------------------------- mutations (overlay)
     def update_order(self, order_id: int, *, status: OrderStatus | str | None = None,
                      at: datetime | None = None,
-                     meta_data: Sequence[dict[str, Any]] | None = None) -> Order:
+                     meta_data: Sequence[dict[str, Any]] | None = None,
+                     state_tag: int = 0) -> Order:
         """Change an order's status and/or meta and bump its ``date_modified``.
 
         ``at`` (timezone-aware) is the modification time; it defaults to :meth:`clock`. Moving
         to ``completed`` sets ``date_completed``; to ``processing``/``completed`` sets
         ``date_paid`` when it was unpaid. The owner's ``date_modified`` is bumped too, as
-        WooCommerce does. Raises ``KeyError`` for an unknown id.
+        WooCommerce does. Every status given is logged in :meth:`status_changes` (with
+        ``state_tag``, a platform's own state id, 0 when none). Raises ``KeyError`` for an unknown
+        id.
         """
         k = order_id - FIRST_ORDER_ID
         if k < 0 or k >= self._status.size:
             raise KeyError(order_id)
         when = self._rel(at if at is not None else self.clock())
         with self._lock:
+            if self._gen_status is None:
+                self._gen_status = self._status[: self._n_orders].copy()
+                self._gen_modified = self._modified[: self._n_orders].copy()
             ov = self._order_overlay.setdefault(k, _OrderOverlay())
             if status is not None:
                 new = _CODE[OrderStatus(status)]
                 old = int(self._status[k])
+                self._status_log.append((k, new, when, state_tag))
                 ov.status = new
                 self._status[k] = new
                 if new == _COMPLETED and old != _COMPLETED:
@@ -1234,6 +1299,9 @@ class Population:
                 ov.completed = when
             self._customer_mod[person] = max(when, self._customer_mod.get(
                 person, int(self._pmod[person])))
+            self._status_log.append((k, code, when, 0))
+            if self._carts is not None:
+                self._cart_extras.append(_CartExtra(0, k, when - 60, when, ()))
             self._version += 1
         o = self.order(FIRST_ORDER_ID + k)
         assert o is not None
@@ -1290,6 +1358,235 @@ class Population:
         c = self.customer(customer_id)
         assert c is not None
         return c
+
+    # ---------------------------------------------------------------- platform-only data
+    def status_changes(self) -> list[tuple[int, OrderStatus, datetime, int]]:
+        """Every status set since the population was built, oldest first.
+
+        Tuples ``(order_id, status, at, state_tag)``; ``state_tag`` is the platform state id
+        passed to :meth:`update_order` (0 when the change came without one).
+        """
+        with self._lock:
+            log = list(self._status_log)
+        return [(FIRST_ORDER_ID + k, STATUSES[code], self._dt(when), tag)
+                for k, code, when, tag in log]
+
+    def status_log_arrays(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """The status log as arrays ``(order_index, status_code, at_rel, state_tag)``."""
+        with self._lock:
+            log = list(self._status_log)
+        if not log:
+            empty = np.zeros(0, dtype=np.int32)
+            return empty, empty, empty, empty
+        arr = np.array(log, dtype=np.int64)
+        return (arr[:, 0].astype(np.int32), arr[:, 1].astype(np.int32),
+                arr[:, 2].astype(np.int32), arr[:, 3].astype(np.int32))
+
+    @property
+    def generated_order_count(self) -> int:
+        """Orders made by the generator (added orders come after them)."""
+        return self._n_orders
+
+    def generated_order_arrays(self) -> tuple[IntArray, npt.NDArray[np.int8], IntArray,
+                                              npt.NDArray[np.uint8]]:
+        """``(created_rel, status_code, modified_rel, flags)`` of the generated orders as
+        generated, before any :meth:`update_order` (flag 1: partly refunded, 2: guest order)."""
+        with self._lock:
+            n = self._n_orders
+            status = self._gen_status if self._gen_status is not None else self._status[:n]
+            modified = self._gen_modified if self._gen_modified is not None else \
+                self._modified[:n]
+            return self._created[:n], status, modified, self._flags[:n]
+
+    def order_owner_arrays(self) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        """``(person_index, is_guest_order)`` of every order, positions as in
+        :meth:`order_index_arrays`."""
+        with self._lock:
+            return self._owner, (self._flags & _F_GUEST) != 0
+
+    def person_count_arrays(self) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        """``(registered_rel, newsletter)`` for every person (customers, then guests)."""
+        return self._reg, self._newsletter
+
+    def person_identity(self, person_index: int) -> tuple[str, str, str, Address]:
+        """First name, last name, e-mail and address of any person (customer or guest)."""
+        first, last, email, _, addr = self._person(person_index)
+        return first, last, email, addr
+
+    def update_customer(self, customer_id: int, *, first_name: str | None = None,
+                        last_name: str | None = None, email: str | None = None,
+                        newsletter: bool | None = None, at: datetime | None = None) -> Customer:
+        """Change a registered customer's name, e-mail or newsletter consent; bump
+        ``date_modified`` (to ``at``, default :meth:`clock`). Raises ``KeyError``."""
+        p = self.person_of_customer(customer_id)
+        if p is None:
+            raise KeyError(customer_id)
+        when = self._rel(at if at is not None else self.clock())
+        with self._lock:
+            fields = self._customer_fields.setdefault(p, {})
+            for key, value in (("first_name", first_name), ("last_name", last_name),
+                               ("email", email)):
+                if value is not None:
+                    fields[key] = value
+            if newsletter is not None:
+                current = self.customer(customer_id)
+                assert current is not None
+                if newsletter and current.newsletter_optin_at is None:
+                    fields["newsletter_optin_at"] = self._dt(when)
+                elif not newsletter:
+                    fields["newsletter_optin_at"] = None
+            self._customer_mod[p] = when
+            self._version += 1
+        c = self.customer(customer_id)
+        assert c is not None
+        return c
+
+    def touch_customer(self, customer_id: int, at: datetime | None = None) -> None:
+        """Bump a registered customer's ``date_modified`` without changing anything else."""
+        p = self.person_of_customer(customer_id)
+        if p is None:
+            raise KeyError(customer_id)
+        when = self._rel(at if at is not None else self.clock())
+        with self._lock:
+            self._customer_mod[p] = when
+            self._version += 1
+
+    # carts ------------------------------------------------------------------------------
+    def _cart_index(self) -> _CartIndex:
+        with self._lock:
+            if self._carts is None:
+                self._carts = self._build_carts()
+                for k in range(self._n_orders, int(self._status.size)):
+                    self._cart_extras.append(_CartExtra(0, k, int(self._created[k]) - 60,
+                                                        int(self._created[k]), ()))
+            return self._carts
+
+    def _build_carts(self) -> _CartIndex:
+        n_gen, n = self._n_orders, self.size
+        now_rel = self._now_ts - self._origin
+        rng = np.random.default_rng([self.seed, n, self._now_ts, 0xCA27])
+        created_o = self._created[:n_gen].astype(np.int64)
+        o_created = created_o - rng.integers(120, 3600, n_gen)
+        left = (rng.random(n) < 0.12).astype(np.int32)
+        left[self._phase[:n] == _P[Phase.ABANDONED]] += 1
+        owners = np.repeat(np.arange(n, dtype=np.int64), left)
+        reg = self._reg[owners].astype(np.int64)
+        l_created = reg + (rng.random(owners.size) * (now_rel - 60 - reg)).astype(np.int64)
+        l_mod = np.minimum(l_created + rng.integers(0, 86_400, owners.size), now_rel - 30)
+        visitors = max(3, n // 5)
+        v_created = now_rel - (rng.random(visitors) * 730 * _DAY).astype(np.int64) - 60
+        v_mod = np.minimum(v_created + rng.integers(0, 1800, visitors), now_rel - 30)
+        kind = np.concatenate([np.zeros(n_gen, np.int8), np.ones(owners.size, np.int8),
+                               np.full(visitors, 2, np.int8)])
+        ref = np.concatenate([np.arange(n_gen, dtype=np.int64), owners,
+                              np.arange(visitors, dtype=np.int64)])
+        created = np.concatenate([o_created, l_created, v_created])
+        modified = np.concatenate([created_o, l_mod, v_mod])
+        order = np.argsort(created, kind="stable")
+        kind, ref = kind[order], ref[order].astype(np.int32)
+        order_cart = np.zeros(n_gen, dtype=np.int32)
+        pos = np.flatnonzero(kind == 0)
+        order_cart[ref[pos]] = (pos + 1).astype(np.int32)
+        return _CartIndex(kind, ref, created[order].astype(np.int32),
+                          modified[order].astype(np.int32), order_cart)
+
+    def cart_index_arrays(self) -> tuple[npt.NDArray[np.int8], IntArray, IntArray, IntArray]:
+        """``(kind, ref, created_rel, modified_rel)`` of every cart, position = cart id - 1.
+
+        ``kind`` indexes :data:`CART_KINDS`; ``ref`` is the order index (order carts), the person
+        index (abandoned carts) or the visitor number (visitor carts).
+        """
+        idx = self._cart_index()
+        with self._lock:
+            cached = self._cart_cache
+            if cached is not None and cached[0] == len(self._cart_extras):
+                return cached[1]
+            extras = list(self._cart_extras)
+            made = (np.concatenate([idx.kind, np.array([e.kind for e in extras], np.int8)]),
+                    np.concatenate([idx.ref, np.array([e.ref for e in extras], np.int32)]),
+                    np.concatenate([idx.created,
+                                    np.array([e.created for e in extras], np.int32)]),
+                    np.concatenate([idx.modified,
+                                    np.array([e.modified for e in extras], np.int32)]))
+            self._cart_cache = (len(extras), made)
+            return made
+
+    def cart_of_order(self, order_id: int) -> int:
+        """The id of the cart that became this order (every order has one)."""
+        k = order_id - FIRST_ORDER_ID
+        idx = self._cart_index()
+        if 0 <= k < self._n_orders:
+            return int(idx.order_cart[k])
+        with self._lock:
+            for i, e in enumerate(self._cart_extras):
+                if e.kind == 0 and e.ref == k:
+                    return int(idx.kind.size) + i + 1
+        raise KeyError(order_id)
+
+    @property
+    def cart_count(self) -> int:
+        """Every cart ever made (order carts, abandoned carts, visitor carts)."""
+        idx = self._cart_index()
+        with self._lock:
+            return int(idx.kind.size) + len(self._cart_extras)
+
+    def cart(self, cart_id: int) -> Cart | None:
+        """The cart with this id, or None."""
+        kinds, refs, created, modified = self.cart_index_arrays()
+        i = cart_id - 1
+        if i < 0 or i >= kinds.size:
+            return None
+        kind, ref = int(kinds[i]), int(refs[i])
+        base = int(self._carts.kind.size) if self._carts is not None else 0
+        extra_lines: tuple[tuple[int, int], ...] = ()
+        if i >= base:
+            with self._lock:
+                extra_lines = self._cart_extras[i - base].lines
+        order_id: int | None = None
+        if kind == 0:
+            order_id = FIRST_ORDER_ID + ref
+            o = self.order(order_id)
+            assert o is not None
+            person = o.person_index
+            lines = tuple((li.product_id, li.quantity) for li in o.line_items)
+            visitor = person + 1
+        else:
+            person = ref if kind == 1 else -1
+            visitor = person + 1 if kind == 1 else self.n_people + ref + 1
+            if extra_lines:
+                lines = extra_lines
+            else:
+                rng = self._rng("cart", cart_id)
+                phase = int(self._phase[person]) if person >= 0 else _P[Phase.GUEST]
+                lines = tuple(self._lines(phase, rng))
+        return Cart(cart_id, CART_KINDS[kind], person, order_id, visitor,
+                    self._dt(int(created[i])), self._dt(int(modified[i])), lines)
+
+    def add_cart(self, customer_id: int, products: Sequence[tuple[int, int]] = ((10, 1),),
+                 at: datetime | None = None) -> Cart:
+        """Add a cart left behind by a registered customer, or by an unknown visitor when
+        ``customer_id`` is 0; created and modified ``at`` (default :meth:`clock`)."""
+        when = self._rel(at if at is not None else self.clock())
+        for pid, _qty in products:
+            if pid not in self._product_by_id:
+                raise KeyError(pid)
+        self._cart_index()
+        with self._lock:
+            if customer_id:
+                person = self.person_of_customer(customer_id)
+                if person is None:
+                    raise KeyError(customer_id)
+                extra = _CartExtra(1, person, when, when, tuple(products))
+            else:
+                visitors = sum(1 for e in self._cart_extras if e.kind == 2)
+                extra = _CartExtra(2, max(3, self.size // 5) + visitors, when, when,
+                                   tuple(products))
+            self._cart_extras.append(extra)
+            cart_id = self.cart_count
+            self._version += 1
+        cart = self.cart(cart_id)
+        assert cart is not None
+        return cart
 
     def index_nbytes(self) -> int:
         """Bytes held by the index arrays (a lower bound of the population's memory)."""

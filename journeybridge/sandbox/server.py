@@ -33,6 +33,7 @@ from .faults import (
     Faults,
 )
 from .population import Population
+from .presta_api import PrestaApi, PrestaCredentials
 from .wire import HttpRequest, HttpResponse, PlatformHandler
 from .woo_api import HTML_TYPE, WooApi, WooCredentials
 
@@ -185,14 +186,16 @@ class _HttpServer(ThreadingHTTPServer):
 class SandboxServer:
     """A deterministic shop on ``http://127.0.0.1:<port>`` speaking real platform APIs.
 
-    ``platforms`` names the APIs to serve (``"woocommerce"``). ``faults`` injects transport
+    ``platforms`` names the APIs to serve (``"woocommerce"``, ``"prestashop"``: the PrestaShop
+    Webservice under ``/api/``, keys in :attr:`presta_credentials`). ``faults`` injects transport
     faults and malformed records. Use as a context manager or call :meth:`start`/:meth:`stop`.
     """
 
     def __init__(self, population: Population, *, port: int = 0, faults: Faults | None = None,
                  pretty_permalinks: bool = True,
                  platforms: Sequence[str] = ("woocommerce",),
-                 woo_credentials: WooCredentials | None = None, workers: int = 1) -> None:
+                 woo_credentials: WooCredentials | None = None, workers: int = 1,
+                 presta_credentials: PrestaCredentials | None = None) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
@@ -205,12 +208,18 @@ class SandboxServer:
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self.woo_credentials = woo_credentials or WooCredentials.from_seed(population.seed)
+        self.presta_credentials = presta_credentials or PrestaCredentials.from_seed(
+            population.seed)
+        self.presta: PrestaApi | None = None
         self.handlers: list[PlatformHandler] = []
         for name in platforms:
             if name == "woocommerce":
                 self.handlers.append(WooApi(population, self.woo_credentials,
                                             pretty_permalinks=pretty_permalinks,
                                             faults=self.faults))
+            elif name == "prestashop":
+                self.presta = PrestaApi(population, self.presta_credentials, faults=self.faults)
+                self.handlers.append(self.presta)
             else:
                 raise ValueError(f"unknown platform {name!r}")
 
