@@ -35,6 +35,7 @@ def cli_module() -> str:
 def write_config(directory: Path, url: str, *, shop: str = "sand", extra_shop: str = "",
                  extra: str = "", state: str | None = None) -> Path:
     """A configuration for one sandbox shop, its state file in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "config.toml"
     state_line = f'state = "{state}"' if state is not None else 'state = "state.db"'
     path.write_text(f"""
@@ -83,6 +84,19 @@ def sandbox_shop(directory: Path, size: int = 300, seed: int = 5,
     with SandboxServer(population, faults=faults) as server:
         config = write_config(directory, server.url, state=state)
         yield Shop(population, server, config, shop_env(server))
+
+
+def invoke(args: list[str], env: Mapping[str, str]) -> Any:
+    """Run one sync command in this process through click's CliRunner (no terminal), with
+    ``env`` in the environment; returns click's Result (``exit_code``, ``stdout``,
+    ``stderr``)."""
+    from click.testing import CliRunner
+
+    from journeybridge import cli_sync
+
+    command = {c.name: c for c in cli_sync.COMMANDS}[args[0]]
+    clean = {k: None for k in os.environ if k.startswith("JOURNEYBRIDGE_")}
+    return CliRunner().invoke(command, args[1:], env={**clean, **env})
 
 
 def run_cli(args: list[str], env: Mapping[str, str], timeout: float = 60

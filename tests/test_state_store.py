@@ -137,9 +137,13 @@ def test_a_failed_commit_changes_nothing(store: StateStore) -> None:
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom), store.transaction() as cur:
-        cur.execute(store._sql("UPDATE cursors SET value = ? WHERE shop = ?"), ("new", "s"))
-        raise Boom
+    def change_then_fail() -> None:
+        with store.transaction() as cur:
+            cur.execute(store._sql("UPDATE cursors SET value = ? WHERE shop = ?"), ("new", "s"))
+            raise Boom
+
+    with pytest.raises(Boom):
+        change_then_fail()
     assert store.cursors("s") == {"orders": "old"}
     assert len(store.runs("s")) == 1
 
@@ -154,9 +158,8 @@ def test_a_held_lock_refuses_a_second_holder_at_once(store_url: str) -> None:
             assert time.monotonic() - started < 1.0
             with two.lock("shop-b"):  # other shops are free
                 pass
-            with pytest.raises(ShopBusy):  # waits up to the timeout, then gives up
-                with two.lock("shop-a", timeout=0.3):
-                    pass
+            with pytest.raises(ShopBusy), two.lock("shop-a", timeout=0.3):  # waits, gives up
+                pass
         with two.lock("shop-a"):  # released at the end of the block
             pass
 

@@ -1,0 +1,215 @@
+"""The sync engine as a library over real HTTP against the sandbox shop: the first run writes
+everyone, the second nothing; incremental runs see changed and trashed orders; a dry run
+touches neither shop nor state; failures are recorded without moving the cursor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from journeybridge.config import Config, ShopConfig, load_config, load_secrets
+from journeybridge.errors import PermissionDenied
+from journeybridge.sandbox import Faults, OrderStatus
+from journeybridge.state import StateStore, open_store
+from journeybridge.sync import (
+    CURSOR_FULL,
+    CURSOR_ORDERS,
+    ShopSync,
+    diff_records,
+    merge_pull,
+    sync_shop,
+)
+from tests.sync_support import CLASSIFY_AT, PREFIX, Shop, sandbox_shop, shop_env, shop_meta
+
+AT = datetime.fromisoformat(CLASSIFY_AT)
+
+
+# -- pure parts -----------------------------------------------------------------------------
+
+def order_json(order_id: str, status: str = "paid", modified: str = "2026-04-01T10:00:00Z",
+               meta: dict[str, str] | None = None) -> str:
+    data: dict[str, object] = {
+        "id": order_id, "status": status, "raw_status": "processing", "currency": "EUR",
+        "total": "10", "created_at": "2026-03-01T10:00:00Z", "modified_at": modified}
+    if meta:
+        data["meta"] = meta
+    return json.dumps(data)
+
+
+def test_merge_replaces_customers_and_reviews_and_upserts_orders() -> None:
+    stored = {"customer": {"1": "c1", "2": "c2"}, "order": {"10": order_json("10"),
+                                                          "11": order_json("11")},
+              "review": {"5": "r5"}}
+    pulled = {"customer": {"2": "c2b", "3": "c3"}, "order": {"12": order_json("12")},
+              "review": {}}
+    merged = merge_pull(stored, pulled, incremental=True, trashed_order_ids=["11"])
+    assert merged == {"customer": {"2": "c2b", "3": "c3"},
+                      "order": {"10": order_json("10"), "12": order_json("12")}, "review": {}}
+    full = merge_pull(stored, pulled, incremental=False)
+    assert full["order"] == {"12": order_json("12")}
+    upserts, deletes = diff_records(stored, merged)
+    assert upserts == {"customer": {"2": "c2b", "3": "c3"}, "order": {"12": order_json("12")}}
+    assert deletes == {"customer": ["1"], "order": ["11"], "review": ["5"]}
+    assert diff_records(merged, merged) == ({}, {})
+
+
+def test_our_own_write_back_does_not_count_as_an_order_change() -> None:
+    stored = {"order": {"10": order_json("10")}}
+    ours = order_json("10", modified="2026-05-01T12:00:00Z", meta={f"{PREFIX}stage": "x"})
+    merged = merge_pull(stored, {"order": {"10": ours}}, incremental=True, meta_prefix=PREFIX)
+    kept = json.loads(merged["order"]["10"])
+    assert kept["modified_at"] == "2026-04-01T10:00:00Z"  # the status change time stands
+    assert kept["meta"] == {f"{PREFIX}stage": "x"}  # and the shop's meta is what it holds
+    theirs = order_json("10", status="cancelled", modified="2026-05-01T12:00:00Z",
+                        meta={f"{PREFIX}stage": "x"})
+    merged = merge_pull(stored, {"order": {"10": theirs}}, incremental=True,
+                        meta_prefix=PREFIX)
+    assert json.loads(merged["order"]["10"])["modified_at"] == "2026-05-01T12:00:00Z"
+
+
+# -- over HTTP ------------------------------------------------------------------------------
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    with sandbox_shop(tmp_path, size=120, seed=7) as running:
+        yield running
+
+
+def setup(shop: Shop, read_only: bool = False) -> tuple[Config, ShopConfig, StateStore]:
+    config = load_config(shop.config)
+    store = open_store(config.state_url())
+    return config, config.shops["sand"], store
+
+
+def run(shop: Shop, config: Config, target: ShopConfig, store: StateStore, *,
+        read_only: bool = False, **options: object) -> ShopSync:
+    secrets = load_secrets(config, target, shop_env(shop.server, read_only=read_only))
+    return sync_shop(config, target, store, secrets, now=AT, **options)  # type: ignore[arg-type]
+
+
+def writes(shop: Shop) -> int:
+    paths = shop.server.stats.by_path()
+    return sum(n for p, n in paths.items() if p.endswith("/batch") or "/orders/" in p)
+
+
+def test_first_run_writes_everyone_and_the_second_run_writes_nothing(shop: Shop) -> None:
+    config, target, store = setup(shop)
+    with store:
+        first = run(shop, config, target, store)
+        assert first.status == "ok", first.error
+        assert first.run.mode == "full"
+        assert first.run.written == first.run.planned == first.run.people
+        assert first.run.changed == first.run.people == len(first.moves)
+        meta = shop_meta(shop.population)
+        guests = [k for k in meta if k.startswith("order:")]
+        assert len(meta) == first.run.people and guests  # every person, guests on an order
+        stages = store.stages("sand")
+        assert len(stages) == first.run.people
+        some = next(k for k in meta if k.startswith("customer:"))
+        assert meta[some][f"{PREFIX}stage"] == stages[some].stage
+        assert meta[some][f"{PREFIX}stage_since"] == stages[some].since
+        cursors = store.cursors("sand")
+        assert set(cursors) == {CURSOR_ORDERS, CURSOR_FULL}
+
+        shop.server.stats.reset()
+        second = run(shop, config, target, store)
+        assert second.status == "ok", second.error
+        assert second.run.mode == "incremental"
+        assert (second.run.planned, second.run.written, second.run.changed) == (0, 0, 0)
+        assert second.moves == []
+        assert writes(shop) == 0
+        assert shop_meta(shop.population) == meta
+        assert [r.status for r in store.runs("sand")] == ["ok", "ok"]
+
+
+def test_a_dry_run_touches_neither_the_shop_nor_the_state(shop: Shop) -> None:
+    config, target, store = setup(shop)
+    with store:
+        result = run(shop, config, target, store, dry_run=True)
+        assert result.status == "ok"
+        assert result.run.planned == result.run.people == len(result.moves) > 0
+        assert result.run.written == 0
+        assert writes(shop) == 0
+        assert shop_meta(shop.population) == {}
+        assert store.runs("sand") == [] and store.cursors("sand") == {}
+        assert store.load_records("sand") == {"customer": {}, "order": {}, "review": {}}
+        # after a real run, a dry run shows exactly the pending changes: none
+        run(shop, config, target, store)
+        shop.server.stats.reset()
+        again = run(shop, config, target, store, dry_run=True)
+        assert (again.moves, again.run.planned, writes(shop)) == ([], 0, 0)
+
+
+def test_an_incremental_run_moves_exactly_the_changed_people(shop: Shop) -> None:
+    config, target, store = setup(shop)
+    with store:
+        run(shop, config, target, store)
+        customer = next(c for c in shop.population.customers()
+                        if shop.population.customer_orders(c.id))
+        key = f"customer:{customer.id}"
+        before = store.stages("sand")[key]
+        for order in shop.population.customer_orders(customer.id):
+            shop.population.update_order(order.id, status=OrderStatus.TRASH)
+        new = shop.population.add_order(customer.id, status=OrderStatus.PROCESSING,
+                                        at=AT - timedelta(hours=2))
+        result = run(shop, config, target, store)
+        assert result.status == "ok", result.error
+        assert result.run.mode == "incremental"
+        assert result.run.trashed >= 1
+        # the shop's rhythm is measured from everyone, so a neighbour may move too
+        move = next(m for m in result.moves if m.person_key == key)
+        assert len(result.moves) <= 3
+        assert (move.from_stage, move.to_stage) == (before.stage, "purchase")
+        assert move.reason.startswith("first purchase paid")
+        assert result.run.written == result.run.changed == result.run.planned >= 1
+        orders = store.load_records("sand")["order"]
+        assert str(new.id) in orders
+        assert not any(str(o.id) in orders
+                       for o in shop.population.customer_orders(customer.id)
+                       if o.id != new.id)
+        (transition, *_) = store.transitions("sand", key)
+        assert (transition.from_stage, transition.to_stage) == (before.stage, "purchase")
+        assert shop_meta(shop.population)[key][f"{PREFIX}stage"] == "purchase"
+
+
+def test_a_refused_write_fails_the_run_and_moves_no_cursor(shop: Shop) -> None:
+    config, target, store = setup(shop)
+    with store:
+        result = run(shop, config, target, store, read_only=True)
+        assert result.status == "failed"
+        assert isinstance(result.error, PermissionDenied)
+        (recorded,) = store.runs("sand")
+        assert recorded.status == "failed"
+        assert "read-only" in recorded.errors[0]
+        assert store.cursors("sand") == {} and store.stages("sand") == {}
+        # the records pulled are kept (idempotent), so the next run only has to write
+        assert store.load_records("sand")["customer"]
+        ok = run(shop, config, target, store)
+        assert ok.status == "ok" and ok.run.mode == "full"
+
+
+def test_a_full_pull_comes_back_after_full_pull_days(shop: Shop) -> None:
+    config, target, store = setup(shop)
+    with store:
+        run(shop, config, target, store)
+        assert run(shop, config, target, store, dry_run=True).run.mode == "incremental"
+        assert run(shop, config, target, store, dry_run=True, full=True).run.mode == "full"
+        store.commit_run(store.runs("sand")[0],
+                         cursors={CURSOR_FULL: "2020-01-01T00:00:00+00:00"})
+        assert run(shop, config, target, store, dry_run=True).run.mode == "full"
+
+
+def test_malformed_records_make_a_partial_run(tmp_path: Path) -> None:
+    faults = Faults(malformed_customer_ids=frozenset({3}))
+    with sandbox_shop(tmp_path, size=120, seed=2, faults=faults) as broken:
+        config, target, store = setup(broken)
+        with store:
+            result = run(broken, config, target, store)
+            assert result.status == "partial"
+            assert result.run.skipped == 1 and len(result.failures) == 1
+            assert store.runs("sand")[0].status == "partial"
+            assert CURSOR_ORDERS in store.cursors("sand")  # the rest was synced
