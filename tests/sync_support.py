@@ -24,6 +24,42 @@ CLASSIFY_AT = (NOW + timedelta(days=1)).isoformat()
 PREFIX = "journeybridge_"
 
 
+PG_ENV = "JOURNEYBRIDGE_TEST_POSTGRES_URL"
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL server's URL; skips with a visible reason where there is none,
+    but fails in CI (CI=true), which must run these tests (.ci/postgres.sh)."""
+    import pytest
+
+    url = os.environ.get(PG_ENV, "")
+    if not url:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI must run the PostgreSQL tests: set {PG_ENV} (.ci/postgres.sh)")
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (bash .ci/postgres.sh prints one)")
+    return url
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    import uuid
+    from urllib.parse import quote
+
+    import psycopg
+
+    url = postgres_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        sep = "&" if "?" in url else "?"
+        yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 def cli_module() -> str:
     """``journeybridge.cli`` once the sync commands are registered there, else the
     standalone group of :mod:`journeybridge.cli_sync`."""

@@ -9,10 +9,8 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
@@ -26,33 +24,13 @@ from journeybridge.state import (
     Transition,
     open_store,
 )
-from tests.sync_support import ROOT, child_env
-
-PG_ENV = "JOURNEYBRIDGE_TEST_POSTGRES_URL"
-
-
-def postgres_url() -> str:
-    url = os.environ.get(PG_ENV, "")
-    if not url:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI must run the PostgreSQL tests: set {PG_ENV} (.ci/postgres.sh)")
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (bash .ci/postgres.sh prints one)")
-    return url
+from tests.sync_support import ROOT, child_env, postgres_schema
 
 
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
-    """A URL whose search_path is a fresh schema, dropped afterwards."""
-    import psycopg
-
-    url = postgres_url()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in url else "?"
-    yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

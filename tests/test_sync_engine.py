@@ -23,7 +23,15 @@ from journeybridge.sync import (
     merge_pull,
     sync_shop,
 )
-from tests.sync_support import CLASSIFY_AT, PREFIX, Shop, sandbox_shop, shop_env, shop_meta
+from tests.sync_support import (
+    CLASSIFY_AT,
+    PREFIX,
+    Shop,
+    postgres_schema,
+    sandbox_shop,
+    shop_env,
+    shop_meta,
+)
 
 AT = datetime.fromisoformat(CLASSIFY_AT)
 
@@ -79,7 +87,7 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
         yield running
 
 
-def setup(shop: Shop, read_only: bool = False) -> tuple[Config, ShopConfig, StateStore]:
+def setup(shop: Shop) -> tuple[Config, ShopConfig, StateStore]:
     config = load_config(shop.config)
     store = open_store(config.state_url())
     return config, config.shops["sand"], store
@@ -213,3 +221,18 @@ def test_malformed_records_make_a_partial_run(tmp_path: Path) -> None:
             assert result.run.skipped == 1 and len(result.failures) == 1
             assert store.runs("sand")[0].status == "partial"
             assert CURSOR_ORDERS in store.cursors("sand")  # the rest was synced
+
+
+def test_the_same_sync_on_a_postgresql_store(tmp_path: Path) -> None:
+    with postgres_schema() as url, sandbox_shop(tmp_path, size=80, seed=12, state=url) as shop:
+        config, target, store = setup(shop)
+        assert config.state_url() == url
+        with store:
+            first = run(shop, config, target, store)
+            assert first.status == "ok", first.error
+            assert first.run.written == first.run.people
+            second = run(shop, config, target, store)
+            assert (second.run.mode, second.run.planned, second.run.written) == (
+                "incremental", 0, 0)
+            assert len(store.stages("sand")) == first.run.people
+            assert [r.mode for r in store.runs("sand")] == ["incremental", "full"]
