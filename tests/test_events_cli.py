@@ -123,3 +123,27 @@ def test_a_refused_token_exits_3_and_a_missing_pixel_exits_2(graph: FakeGraphSer
     assert "--pixel-id" in missing.stderr
     nothing = run()
     assert nothing.exit_code == 2 and "nothing to do" in nothing.stderr
+
+
+def test_a_configured_shop_and_its_state_database(graph: FakeGraphServer, people: Population,
+                                                  tmp_path: Path) -> None:
+    from journeybridge.sandbox import SandboxServer
+
+    graph.reset()
+    with SandboxServer(Population(SIZE, seed=SEED)) as server:
+        shop_url = server.url
+        config = tmp_path / "config.toml"
+        config.write_text(f'[sync]\nstate = "state.db"\n\n[shops.myshop]\nurl = "{shop_url}"\n',
+                          encoding="utf-8")
+        creds = server.woo_credentials
+        result = CliRunner().invoke(
+            export_events_command,
+            ["--config", str(config), "--send", "--pixel-id", PIXEL, "--graph-url", graph.url],
+            env={"JOURNEYBRIDGE_META_ACCESS_TOKEN": TOKEN,
+                 "JOURNEYBRIDGE_MYSHOP_KEY": creds.key,
+                 "JOURNEYBRIDGE_MYSHOP_SECRET": creds.secret},
+            catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert graph.received
+    assert all(e["event_source_url"].startswith(shop_url) for e in graph.received)
+    assert (tmp_path / "state.db").exists()  # the configured state database holds the log
