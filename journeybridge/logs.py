@@ -60,14 +60,15 @@ class JsonLinesFormatter(logging.Formatter):
 
 
 class PlainFormatter(logging.Formatter):
-    """``journeybridge: [shop] message`` for a person at a terminal, scrubbed."""
+    """``journeybridge: [shop] message`` for a person at a terminal, scrubbed; the line
+    starts by clearing a progress line drawn there."""
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as one short line."""
         shop = getattr(record, "shop", None)
         where = f"[{shop}] " if shop else ""
         level = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
-        return scrub(f"journeybridge: {level}{where}{record.getMessage()}")
+        return "\r\x1b[2K" + scrub(f"journeybridge: {level}{where}{record.getMessage()}")
 
 
 def configure_logging(terminal: bool, *, verbose: bool = False,

@@ -65,10 +65,16 @@ class PostgresStore(StateStore):
     @contextlib.contextmanager
     def lock(self, shop: str, timeout: float = 0.0) -> Iterator[None]:
         """``pg_try_advisory_lock`` on the shop's key; :class:`ShopBusy` after ``timeout``."""
+        import psycopg
+
         key = advisory_key(shop)
         deadline = time.monotonic() + timeout
         while True:
-            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            try:
+                row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            except psycopg.Error as exc:
+                raise StateStoreError(f"{self.url}: cannot take the lock of shop {shop!r}: "
+                                      f"{redact_url(str(exc).strip())}") from None
             if row is not None and row[0]:
                 break
             if time.monotonic() >= deadline:
@@ -79,7 +85,8 @@ class PostgresStore(StateStore):
             yield
         finally:
             if not self._conn.closed:
-                self._conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                with contextlib.suppress(psycopg.Error):  # a lost session released it already
+                    self._conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def close(self) -> None:
         """Close the session (releasing any lock it still holds; idempotent)."""
