@@ -340,8 +340,10 @@ def sync(shop_name: str | None, dry_run: bool, full: bool, config_path: Path | N
             if dry_run:
                 _print_moves(outcome, terminal)
             if terminal:
+                from journeybridge.logs import scrub
+
                 for failure in outcome.failures[:20]:
-                    click.echo(f"journeybridge: [{shop.name}] {failure}", err=True)
+                    click.echo(scrub(f"journeybridge: [{shop.name}] {failure}"), err=True)
     code = _worst(row["exit_code"] for row in rows)
     if terminal:
         _print_table(rows)

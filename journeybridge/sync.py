@@ -49,6 +49,7 @@ from journeybridge.adapters.woocommerce import MetaWrite, WooCommerceAdapter, Wo
 from journeybridge.config import Config, Secrets, ShopConfig, load_secrets
 from journeybridge.errors import JourneybridgeError
 from journeybridge.journeys import assemble_journeys
+from journeybridge.logs import scrub
 from journeybridge.model import Journey, Order, Person, Platform, Review
 from journeybridge.stages import Classification, classify_all
 from journeybridge.state import KINDS, Records, RunRecord, ShopBusy, StageRow, StateStore
@@ -339,7 +340,7 @@ def sync_shop(config: Config, shop: ShopConfig, store: StateStore, secrets: Secr
     except JourneybridgeError as exc:
         result.error = exc
         run.status = result.status
-        run.errors.append(str(exc))
+        run.errors.append(scrub(str(exc)))
         run.finished_at = _iso(_now())
         log.error("%s", exc, extra={"shop": shop.name, "event": "run_failed"})
         if not dry_run and not isinstance(exc, ShopBusy):
@@ -425,7 +426,7 @@ def _run(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets,
     at = _iso(started)
     transitions = [TransitionRow(m.person_key, m.from_stage, m.to_stage, m.since, at, m.reason)
                    for m in result.moves]
-    run.errors.extend(result.failures[:50])
+    run.errors.extend(scrub(failure) for failure in result.failures[:50])
     run.status = result.status
     run.finished_at = _iso(_now())
     store.commit_run(run, stages=changed, removed=removed, transitions=transitions,
