@@ -74,12 +74,10 @@ _ALL_METHODS = ("GET", "PUT", "POST", "PATCH", "DELETE", "HEAD")
 _RW = frozenset({"GET", "PUT", "POST", "HEAD"})
 _RO = frozenset({"GET", "HEAD"})
 #: Resources a key may use: the journey resources (writable with the read/write key) and a few
-#: look-up resources (read-only for both keys), as the real test shop's keys are set up.
+#: look-up resources (read-only for both keys), as the recorded shop's keys were set up.
 JOURNEY_RESOURCES = ("customers", "addresses", "orders", "order_states", "order_histories",
-                     "order_details", "carts", "groups", "currencies", "products",
-                     "customer_threads", "customer_messages")
-LOOKUP_RESOURCES = ("countries", "languages", "shops", "order_carriers", "order_payments",
-                    "configurations")
+                     "order_details", "carts", "groups", "currencies", "products")
+LOOKUP_RESOURCES = ("countries", "languages", "shops", "order_carriers", "order_payments")
 _INTERVAL = re.compile(r"^([\d.:\-\s]+),([\d.:\-\s]+)$")
 _FILTER = re.compile(r"^(.*)\[(.*)\](.*)$")
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
@@ -571,9 +569,8 @@ class _Request:
             for rid in chosen:
                 rec = records.get(int(rid)) or table.record(int(rid)) or {}
                 vals.append(_sort_key(f, rec.get(f.name)))
-            ranks = np.unique(np.array(vals, dtype=object), return_inverse=True)[1] if vals \
-                else np.zeros(0, dtype=np.int64)
-            ranks = ranks.astype(np.float64)
+            rank_of = {v: i for i, v in enumerate(sorted(set(vals)))}
+            ranks = np.array([rank_of[v] for v in vals], dtype=np.float64)
             keys.append(-ranks if desc else ranks)
         natural = np.array([position.get(int(c), 0) for c in chosen], dtype=np.int64) \
             if position else chosen

@@ -146,7 +146,7 @@ CUSTOMERS = Resource("customers", "customer", "The e-shop's customers", (
     _f("date_upd", "date", syn=_D),
     _f("reset_password_token", syn='maxSize="40" format="isSha1"'),
     _f("reset_password_validity", "date", syn='format="isDateOrNull"'),
-), (Association("groups", "group", (_f("id", "int", "groups"),), api="groups"),))
+), (Association("groups", "group", (_f("id", "int"),), api="groups"),))
 
 _ORDER_ROW = Association("order_rows", "order_row", (
     _f("id", "int"),
@@ -343,10 +343,7 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
 EXTRA_DESCRIPTIONS = {"countries": "The countries", "languages": "Shop languages",
                       "order_carriers": "The Order carriers",
                       "order_payments": "The Order payments",
-                      "shops": "Shops from multi-shop feature",
-                      "customer_threads": "Customer services threads",
-                      "customer_messages": "Customer services messages",
-                      "configurations": "Shop configuration"}
+                      "shops": "Shops from multi-shop feature"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -410,6 +407,9 @@ _STATE_FOR_CODE = np.array([-1, PAYMENT_ACCEPTED, AWAITING_WIRE, DELIVERED, CANC
                             PAYMENT_ERROR, 0, 0], dtype=np.int32)
 #: History rows a generated order has, by status code.
 _HISTORY_COUNT = np.array([1, 2, 1, 4, 2, 3, 2, 0, 0], dtype=np.int64)
+#: Order notes left at checkout (most orders have none).
+ORDER_NOTES = ("", "", "", "Graag bij de buren afgeven", "", "", "", "", "", "", "Cadeau",
+               "", "")
 _COUNTRY_IDS = {"DE": 1, "AT": 2, "BE": 3, "FR": 8, "NL": 13, "PL": 14}
 
 
@@ -899,7 +899,8 @@ class _Orders(Table):
             "delivery_date": shop_date(data.dt(ship_at)) if ship_at is not None else ZERO_DATE,
             "valid": "1" if state_flags(state).get("logable") else "0",
             "date_add": shop_date(o.date_created), "date_upd": shop_date(o.date_modified),
-            "shipping_number": "", "note": "", "id_shop_group": 1, "id_shop": 1,
+            "shipping_number": "", "note": ORDER_NOTES[k % len(ORDER_NOTES)],
+            "id_shop_group": 1, "id_shop": 1,
             "secure_key": _hex(pop.seed, "secure", cid),
             "payment": "Bank wire" if wire else "Payment by check",
             "recyclable": "0", "gift": "0", "gift_message": "", "mobile_theme": "0",
@@ -913,7 +914,7 @@ class _Orders(Table):
             "total_shipping_tax_incl": money(o.shipping_total),
             "total_shipping_tax_excl": money(o.shipping_total), "carrier_tax_rate": "0.000",
             "total_wrapping": money(0), "total_wrapping_tax_incl": money(0),
-            "total_wrapping_tax_excl": money(0), "round_mode": 2, "round_type": 2,
+            "total_wrapping_tax_excl": money(0), "round_mode": 0, "round_type": 0,
             "conversion_rate": money(1), "reference": reference,
             "associations": {"order_rows": [{
                 "id": li.id, "product_id": li.product_id, "product_attribute_id": 0,
