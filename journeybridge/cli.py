@@ -184,5 +184,13 @@ def backtest(cutoff: datetime | None, horizon: float, sandbox_size: int, seed: i
     click.echo("\n".join(report.lines()))
 
 
+def _register_commands() -> None:
+    from journeybridge.cli_events import export_events_command
+
+    main.add_command(export_events_command)
+
+
+_register_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -14,6 +14,10 @@ where there is one, and never a secret::
         ├── PermissionDenied   the key may not do this (e.g. a read-only key asked to write)
         ├── TransientShopError 429 / 5xx still failing after the bounded retries
         └── ShopRequestError   any other refusal (4xx) with the shop's own code and message
+
+The Meta Conversions API sink adds its own (``journeybridge.events.graph``): ``GraphError``,
+with ``GraphAuthError`` (an invalid or expired token, code 190) and ``GraphTransientError``
+(rate limits and server errors that outlasted the retries).
 """
 
 from __future__ import annotations

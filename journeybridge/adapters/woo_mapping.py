@@ -281,7 +281,8 @@ class WooMapping:
                 "billing_postcode": _text(billing.get("postcode")),
                 "billing_country": _text(billing.get("country")).upper(),
                 "meta": {k: v for k, v in self._meta(raw).items()
-                         if k.startswith(self.meta_prefix) or k == "meta_event_id"},
+                         if k.startswith(self.meta_prefix)
+                         or k in ("_meta_event_id", "meta_event_id")},
                 "source": self._source("order", order_id),
             },
             label,

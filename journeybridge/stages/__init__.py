@@ -2,7 +2,9 @@
 
 Stages know the journey model and nothing about HTTP. ``classify`` decides one journey;
 ``classify_all`` first measures the shop's own rhythm from all journeys, then decides each.
-Both are pure functions of (journeys, now, settings).
+Both are pure functions of (journeys, now, settings), and both go through the one columnar
+implementation of the rules (:class:`~journeybridge.stages.table.FactsTable` ->
+:func:`~journeybridge.stages.rules.decide_table`).
 """
 
 from __future__ import annotations
@@ -15,16 +17,11 @@ from journeybridge.model import Journey
 from journeybridge.stages.facts import PersonFacts, facts_of
 from journeybridge.stages.features import FEATURES, features_of
 from journeybridge.stages.phases import VOCABULARIES, Stage, stage_label
-from journeybridge.stages.rhythm import (
-    ChurnModel,
-    GapGates,
-    churn_probabilities,
-    fit_churn_model,
-    gap_gates,
-)
-from journeybridge.stages.rules import Classification, Reason, decide
+from journeybridge.stages.rhythm import ChurnModel, GapGates, fit_churn_model, gap_gates
+from journeybridge.stages.rules import Classification, Reason, decide_table
 from journeybridge.stages.segments import Segment, SegmentRuleError, parse_segments, segments_for
 from journeybridge.stages.settings import StageSettings
+from journeybridge.stages.table import FactsTable
 
 __all__ = [
     "FEATURES",
@@ -63,6 +60,13 @@ def _now(now: datetime | None) -> datetime:
     return now.astimezone(timezone.utc)
 
 
+def _table(journeys: Sequence[Journey], moment: datetime, settings: StageSettings
+           ) -> tuple[list[PersonFacts], FactsTable]:
+    facts = [facts_of(j, moment) for j in journeys]
+    return facts, FactsTable.from_facts(facts, settings, keys=[j.key for j in journeys],
+                                        now=moment)
+
+
 def measure_shop(
     journeys: Iterable[Journey], now: datetime | None = None,
     settings: StageSettings | None = None,
@@ -70,9 +74,9 @@ def measure_shop(
     """Measure the shop's repeat-purchase gaps (as of ``now``) for the at-risk/lapsed gates."""
     settings = settings or StageSettings()
     moment = _now(now)
-    facts = [facts_of(j, moment) for j in journeys]
-    return ShopRhythm(now=moment, gates=gap_gates(facts, settings),
-                      model=fit_churn_model(facts, settings))
+    _, table = _table(list(journeys), moment, settings)
+    return ShopRhythm(now=moment, gates=gap_gates(table, settings),
+                      model=fit_churn_model(table, settings))
 
 
 def classify(
@@ -83,16 +87,18 @@ def classify(
 ) -> Classification:
     """The stage of one journey at ``now`` (default: the current time), with its start date and
     reasons. Without a measured ``rhythm`` (see :func:`measure_shop`) the default gap gates
-    apply and there is no churn probability."""
+    apply and there is no churn probability. With the ``rhythm`` of the shop's journeys, the
+    result equals that journey's result from :func:`classify_all`."""
     settings = settings or StageSettings()
     moment = _now(now)
-    facts = facts_of(journey, moment)
+    _, table = _table([journey], moment, settings)
     if rhythm is None:
         gates = GapGates(settings.default_at_risk_days, settings.default_lapsed_days, 0, None,
                          measured=False)
-        return decide(facts, journey.key, gates, settings)
-    probability = rhythm.model.probability(facts, settings.horizon_days)
-    return decide(facts, journey.key, rhythm.gates, settings, probability, rhythm.model.note)
+        return decide_table(table, gates, settings).classification(0)
+    probabilities = rhythm.model.probabilities(table, settings.horizon_days)
+    return decide_table(table, rhythm.gates, settings, probabilities,
+                        rhythm.model.note).classification(0)
 
 
 def classify_all(
@@ -106,15 +112,14 @@ def classify_all(
     settings = settings or StageSettings()
     moment = _now(now)
     parsed = parse_segments(segments) if isinstance(segments, Mapping) else tuple(segments)
-    facts: list[PersonFacts] = [facts_of(j, moment) for j in journeys]
-    gates = gap_gates(facts, settings)
-    model = fit_churn_model(facts, settings)
-    probabilities = churn_probabilities(model, facts, settings.horizon_days)
-    results = []
-    for person_facts, journey, probability in zip(facts, journeys, probabilities):
-        result = decide(person_facts, journey.key, gates, settings, probability, model.note)
-        if parsed:
-            features = features_of(journey, person_facts, result.stage.value)
-            result = result.model_copy(update={"segments": segments_for(parsed, features)})
-        results.append(result)
+    facts, table = _table(journeys, moment, settings)
+    gates = gap_gates(table, settings)
+    model = fit_churn_model(table, settings)
+    probabilities = model.probabilities(table, settings.horizon_days)
+    results = decide_table(table, gates, settings, probabilities, model.note).classifications()
+    if parsed:
+        results = [
+            result.model_copy(update={"segments": segments_for(
+                parsed, features_of(journey, person_facts, result.stage.value))})
+            for result, journey, person_facts in zip(results, journeys, facts)]
     return results

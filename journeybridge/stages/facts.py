@@ -1,8 +1,9 @@
 """The facts about one person that stage rules look at, as of a moment ``now``.
 
-Nothing dated after ``now`` counts: orders placed later do not exist yet, and an order's
-status is the one it had at ``now`` (from its status history where the platform gives one,
-otherwise from its payment, completion and last-change dates).
+Nothing dated after ``now`` counts: orders placed later do not exist yet, an order's status is
+the one it had at ``now`` (from its status history where the platform gives one, otherwise from
+its payment, completion and last-change dates), and a refund dated after ``now`` has not
+happened yet.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from journeybridge.model import Cart, Journey, Order, OrderStatus, Review
+from journeybridge.model import Cart, Journey, Order, OrderStatus, Refund, Review
 
 __all__ = ["OrderAsOf", "PersonFacts", "facts_of", "status_as_of"]
 
@@ -50,12 +51,20 @@ def _paid_at(order: Order, now: datetime) -> datetime | None:
 
 @dataclass(frozen=True)
 class OrderAsOf:
-    """An order seen at ``now``: its status then, and when it was paid (if it was)."""
+    """An order seen at ``now``: its status then, when it was paid (if it was), when its status
+    last changed, and the refunds made by then (undated refunds count: their date is unknown,
+    not later)."""
 
     order: Order
     status: OrderStatus
     paid_at: datetime | None
     changed_at: datetime
+    refunds: tuple[Refund, ...] = ()
+
+    @property
+    def refunded_amount(self) -> Decimal:
+        """The sum of the refunds made by ``now``."""
+        return sum((r.amount for r in self.refunds), Decimal("0"))
 
 
 @dataclass(frozen=True)
@@ -116,12 +125,15 @@ def facts_of(journey: Journey, now: datetime) -> PersonFacts:
             changed = max([c.at for c in order.history if c.at <= now], default=changed)
         elif order.modified_at is not None and order.modified_at <= now:
             changed = order.modified_at
-        orders.append(OrderAsOf(order=order, status=status, paid_at=paid, changed_at=changed))
+        refunds = tuple(r for r in order.refunds if r.at is None or r.at <= now)
+        seen = OrderAsOf(order=order, status=status, paid_at=paid, changed_at=changed,
+                         refunds=refunds)
+        orders.append(seen)
         if status.is_paid and paid is not None:
             day = paid.date()
             if day not in purchase_times or paid < purchase_times[day]:
                 purchase_times[day] = paid
-            spent += order.total - order.refunded_amount
+            spent += order.total - seen.refunded_amount
     ordered_carts = {o.order.cart_id for o in orders if o.order.cart_id}
     open_carts = tuple(c for c in journey.carts
                        if c.created_at <= now and not c.order_id and c.id not in ordered_carts

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import numpy as np
+from numpy.typing import NDArray
 
 from journeybridge.stages.bgnbd import (
     BGNBDParams,
+    GroupedCustomers,
     check_fit_stability,
     fit_bgnbd,
     group_customers,
@@ -17,6 +20,9 @@ from journeybridge.stages.bgnbd import (
 )
 from journeybridge.stages.facts import PersonFacts
 from journeybridge.stages.settings import StageSettings
+from journeybridge.stages.table import FactsTable
+
+FloatArray = NDArray[np.float64]
 
 __all__ = ["ChurnModel", "GapGates", "churn_probabilities", "fit_churn_model", "gap_gates"]
 
@@ -43,19 +49,22 @@ class GapGates:
                 f"lapsed after {self.lapsed_days:.0f}")
 
 
-def gap_gates(people: Iterable[PersonFacts], settings: StageSettings) -> GapGates:
+def gap_gates(people: FactsTable | Iterable[PersonFacts], settings: StageSettings) -> GapGates:
     """The at-risk and lapsed gates from the shop's repeat-purchase gaps at the configured
-    percentiles; the configured defaults when there are fewer than ``min_repeat_gaps``."""
-    gaps: list[float] = []
-    for facts in people:
-        gaps.extend(facts.gaps_days())
-    if len(gaps) < settings.min_repeat_gaps:
-        return GapGates(settings.default_at_risk_days, settings.default_lapsed_days, len(gaps),
-                        float(np.median(gaps)) if gaps else None, measured=False)
-    values = np.asarray(gaps, dtype=np.float64)
+    percentiles; the configured defaults when there are fewer than ``min_repeat_gaps``.
+    ``people`` is a :class:`FactsTable` (vectorised) or any iterable of facts; both give the
+    same gates for the same people, in any order."""
+    if isinstance(people, FactsTable):
+        values = people.gap_days.astype(np.float64)
+    else:
+        values = np.array([g for facts in people for g in facts.gaps_days()], dtype=np.float64)
+    count = int(values.shape[0])
+    if count < settings.min_repeat_gaps:
+        return GapGates(settings.default_at_risk_days, settings.default_lapsed_days, count,
+                        float(np.median(values)) if count else None, measured=False)
     at_risk = float(np.percentile(values, settings.at_risk_percentile))
     lapsed = float(np.percentile(values, settings.lapsed_percentile))
-    return GapGates(max(at_risk, 1.0), max(lapsed, at_risk, 1.0), len(gaps),
+    return GapGates(max(at_risk, 1.0), max(lapsed, at_risk, 1.0), count,
                     float(np.median(values)), measured=True)
 
 
@@ -75,6 +84,20 @@ class ChurnModel:
         x, t_x, age = _rft(facts)
         return float(prob_no_purchase(self.params, x, t_x, age, horizon_days)[()])
 
+    def probabilities(self, table: FactsTable, horizon_days: float) -> FloatArray:
+        """P(no purchase within ``horizon_days``) for every row of ``table``, NaN for people
+        who never bought or without a model; computed once per distinct (frequency, recency,
+        age) triple, in one vectorised pass."""
+        out = np.full(len(table), np.nan, dtype=np.float64)
+        triples = table.buyer_triples
+        if self.params is None or triples.grouped is None:
+            return out
+        grouped = triples.grouped
+        per_triple = prob_no_purchase(self.params, grouped.frequency, grouped.recency,
+                                      grouped.age, horizon_days)
+        out[triples.buyers] = per_triple[grouped.inverse]
+        return out
+
 
 def _rft(facts: PersonFacts) -> tuple[float, float, float]:
     """BG/NBD's (frequency, recency, age) in days for a buyer: repeat purchase days, time from
@@ -84,45 +107,59 @@ def _rft(facts: PersonFacts) -> tuple[float, float, float]:
     return float(facts.purchases - 1), float((last - first).days), float(age)
 
 
-def fit_churn_model(people: Sequence[PersonFacts], settings: StageSettings) -> ChurnModel:
-    """Fit BG/NBD on the shop's buyers when the data support a stable fit; otherwise say why
-    (the classifier then falls back to the gap gates alone)."""
+def _grouped_buyers(people: FactsTable | Sequence[PersonFacts]) -> tuple[int, GroupedCustomers
+                                                                         | None]:
+    if isinstance(people, FactsTable):
+        triples = people.buyer_triples
+        return int(triples.buyers.shape[0]), triples.grouped
     buyers = [f for f in people if f.first_purchase is not None]
-    if len(buyers) < 2:
-        return ChurnModel(None, f"no churn model: only {len(buyers)} buyer(s); the gap gates "
-                                "alone decide", len(buyers))
-    triples = np.array([_rft(f) for f in buyers], dtype=np.float64)
-    x, t_x, age = triples[:, 0], triples[:, 1], triples[:, 2]
-    grouped = group_customers(x, t_x, age)
+    if not buyers:
+        return 0, None
+    rows = np.array([_rft(f) for f in buyers], dtype=np.float64)
+    return len(buyers), group_customers(rows[:, 0], rows[:, 1], rows[:, 2])
+
+
+def fit_churn_model(people: FactsTable | Sequence[PersonFacts],
+                    settings: StageSettings) -> ChurnModel:
+    """Fit BG/NBD on the shop's buyers (grouped into distinct triples) when the data support a
+    stable fit; otherwise say why (the classifier then falls back to the gap gates alone).
+    ``people`` is a :class:`FactsTable` or a sequence of facts; the fit does not depend on
+    their order."""
+    count, grouped = _grouped_buyers(people)
+    if count < 2 or grouped is None:
+        return ChurnModel(None, f"no churn model: only {count} buyer(s); the gap gates "
+                                "alone decide", count)
     stability = check_fit_stability(grouped.frequency, grouped.recency, grouped.age,
                                     weights=grouped.counts,
                                     min_customers=settings.min_customers_for_fit,
                                     min_repeat_buyers=settings.min_repeat_buyers_for_fit)
     if not stability:
         return ChurnModel(None, f"no churn model: {stability.reason}; the gap gates alone "
-                                "decide", len(buyers))
+                                "decide", count)
     params = fit_bgnbd(grouped.frequency, grouped.recency, grouped.age, weights=grouped.counts)
     if not params.converged:
         return ChurnModel(None, f"no churn model: the BG/NBD fit did not converge "
-                                f"({params.message}); the gap gates alone decide", len(buyers))
-    note = (f"churn model (BG/NBD) fitted on this shop's {len(buyers)} buyers: "
+                                f"({params.message}); the gap gates alone decide", count)
+    note = (f"churn model (BG/NBD) fitted on this shop's {count} buyers: "
             f"r={params.r:.3g}, alpha={params.alpha:.3g}, a={params.a:.3g}, b={params.b:.3g}")
-    return ChurnModel(params, note, len(buyers))
+    return ChurnModel(params, note, count)
 
 
-def churn_probabilities(model: ChurnModel, people: Sequence[PersonFacts],
+def churn_probabilities(model: ChurnModel, people: FactsTable | Sequence[PersonFacts],
                         horizon_days: float) -> list[float | None]:
     """P(no purchase within the horizon) for each person (None for non-buyers or without a
-    model), computed in one vectorised pass."""
-    out: list[float | None] = [None] * len(people)
-    if model.params is None:
-        return out
-    index = [i for i, f in enumerate(people) if f.first_purchase is not None]
-    if not index:
-        return out
-    triples = np.array([_rft(people[i]) for i in index], dtype=np.float64)
-    probs = prob_no_purchase(model.params, triples[:, 0], triples[:, 1], triples[:, 2],
-                             horizon_days)
-    for i, p in zip(index, probs.tolist()):
-        out[i] = float(p)
-    return out
+    model), computed in one vectorised pass (see :meth:`ChurnModel.probabilities`)."""
+    if not isinstance(people, FactsTable):
+        if model.params is None:
+            return [None] * len(people)
+        people = _triples_table(people)
+    values = model.probabilities(people, horizon_days)
+    return [None if np.isnan(v) else v for v in values.tolist()]
+
+
+def _triples_table(people: Sequence[PersonFacts]) -> FactsTable:
+    """A table carrying only the purchases of ``people`` (enough for the BG/NBD triples)."""
+    settings = StageSettings()
+    if not people:
+        return FactsTable.from_facts([], settings, now=datetime.now(timezone.utc))
+    return FactsTable.from_facts(list(people), settings)

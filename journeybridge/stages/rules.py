@@ -21,23 +21,45 @@ flag. Stages are recomputed from the facts at every run, so people move backward
 (a loyal customer who stops buying becomes at risk, then lapsed; a lapsed one who buys again is
 a buyer again), and each stage's start date is derived from the facts, so it is stable between
 runs.
+
+The rules are implemented once, on columns: :func:`decide_table` decides every row of a
+:class:`~journeybridge.stages.table.FactsTable` with numpy, and :class:`StageTable` turns a row
+into a :class:`Classification` with its reasons (the only per-person Python left).
+:func:`decide` is the same path for one person.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import Final, NamedTuple
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict
 
-from journeybridge.model import OrderStatus, UtcDateTime
+from journeybridge.model import UtcDateTime
 from journeybridge.stages.facts import PersonFacts
 from journeybridge.stages.phases import Stage
 from journeybridge.stages.rhythm import GapGates
 from journeybridge.stages.settings import StageSettings
+from journeybridge.stages.table import (
+    DAY_US,
+    NO_TIME,
+    FactsTable,
+    Flag,
+    datetime_of,
+    day_text,
+    flag_names,
+)
 
-__all__ = ["Classification", "Reason", "decide"]
+__all__ = ["Classification", "Reason", "Rule", "StageTable", "decide", "decide_table"]
 
 FactValue = str | int | float | bool | None
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+Bools = NDArray[np.bool_]
 
 
 class Reason(BaseModel):
@@ -64,61 +86,407 @@ class Classification(BaseModel):
     probability_no_purchase: float | None = None
 
 
-def _days(delta: timedelta) -> float:
-    return delta / timedelta(days=1)
+class Rule(IntEnum):
+    """The rules in priority order (the first that matches decides); ``name`` of a reason is
+    :attr:`code`, the stage it gives is :attr:`stage`."""
+
+    SERVICE_SHIPPED = 0
+    SERVICE_REFUNDED = 1
+    SERVICE_CANCELLED = 2
+    PURCHASE_FIRST_ORDER_OPEN = 3
+    LAPSED = 4
+    AT_RISK = 5
+    ADVOCACY_REVIEW = 6
+    ADVOCACY_MANY_ORDERS = 7
+    LOYALTY = 8
+    PURCHASE_ONE_TIME = 9
+    CONSIDERATION = 10
+    AWARENESS = 11
+
+    @property
+    def code(self) -> str:
+        """The rule's name in reasons, e.g. ``service.shipped``."""
+        return _RULE_CODES[self]
+
+    @property
+    def stage(self) -> Stage:
+        """The stage this rule puts a person in."""
+        return _RULE_STAGES[self]
 
 
-def _when(value: datetime) -> str:
-    return value.date().isoformat()
+_RULE_CODES: Final = ("service.shipped", "service.refunded", "service.cancelled",
+                      "purchase.first_order_open", "lapsed", "at_risk", "advocacy.review",
+                      "advocacy.many_orders", "loyalty", "purchase.one_time",
+                      "consideration.checkout", "awareness")
+_RULE_STAGES: Final = (Stage.SERVICE, Stage.SERVICE, Stage.SERVICE, Stage.PURCHASE, Stage.LAPSED,
+                       Stage.AT_RISK, Stage.ADVOCACY, Stage.ADVOCACY, Stage.LOYALTY,
+                       Stage.PURCHASE, Stage.CONSIDERATION, Stage.AWARENESS)
+_STAGES: Final = tuple(Stage)
+#: Stage code (index into ``tuple(Stage)``) of each rule.
+_RULE_STAGE_CODE: Final = np.array([_STAGES.index(s) for s in _RULE_STAGES], dtype=np.int8)
+_BUYER_RULES: Final = frozenset({Rule.LAPSED, Rule.AT_RISK, Rule.ADVOCACY_REVIEW,
+                                 Rule.ADVOCACY_MANY_ORDERS, Rule.LOYALTY,
+                                 Rule.PURCHASE_ONE_TIME})
 
 
-def _flags(facts: PersonFacts, settings: StageSettings) -> list[str]:
-    flags: list[str] = []
-    abandoned_after = timedelta(hours=settings.abandoned_after_hours)
-    window = timedelta(days=settings.consideration_window_days)
-    last_paid = facts.last_purchase
-    for seen in facts.orders:
-        recent = facts.now - seen.changed_at <= window
-        newer_than_purchase = last_paid is None or seen.order.created_at > last_paid
-        if not (recent and newer_than_purchase):
-            continue
-        if seen.status is OrderStatus.FAILED:
-            flags.append("payment_failed")
-        if seen.status in (OrderStatus.CHECKOUT_STARTED, OrderStatus.PENDING_PAYMENT,
-                           OrderStatus.ON_HOLD, OrderStatus.FAILED) and \
-                facts.now - seen.order.created_at >= abandoned_after:
-            flags.append("abandoned_checkout")
-    for cart in facts.open_carts:
-        at = cart.updated_at or cart.created_at
-        if facts.now - at <= window and facts.now - at >= abandoned_after and \
-                (last_paid is None or at > last_paid):
-            flags.append("abandoned_cart")
-    if any(seen.status is OrderStatus.PAID for seen in facts.orders):
-        flags.append("order_in_preparation")
-    if facts.subscribed:
-        flags.append("newsletter")
-    return sorted(set(flags))
+def _plus_days(times: I64, days: F64) -> I64:
+    """``times + timedelta(days=days)`` for non-negative ``days``, rounded to the microsecond
+    exactly as ``datetime.timedelta`` rounds (half to even)."""
+    whole = np.trunc(days)
+    frac_us = np.rint((days - whole) * float(DAY_US))
+    return times + whole.astype(np.int64) * DAY_US + frac_us.astype(np.int64)
 
 
-def _stage_result(facts: PersonFacts, key: str, stage: Stage, since: datetime, rule: str,
-                  text: str, values: dict[str, FactValue], flags: list[str],
-                  probability: float | None, extra: list[Reason] | None = None) -> Classification:
-    reasons = [Reason(rule=rule, text=text, facts=values), *(extra or [])]
-    return Classification(person_key=key, stage=stage, since=min(since, facts.now),
-                          reasons=tuple(reasons), flags=tuple(flags),
-                          probability_no_purchase=probability)
+def _loyal_since(table: FactsTable, at_risk_gate: F64) -> I64:
+    """For repeat buyers: the second purchase of the current run, the run being the purchases
+    after the last gap longer than the person's at-risk gate (the latest purchase when the run
+    has only one). Other rows: the latest purchase (NO_TIME without one)."""
+    out: I64 = np.array(table.last_purchase, dtype=np.int64)
+    rows = np.flatnonzero(table.purchases >= 2)
+    if rows.size == 0:
+        return out
+    times, owner, offsets = table.purchase_times, table.purchase_owner, table.purchase_offsets
+    position = np.arange(times.shape[0], dtype=np.int64)
+    start = offsets[:-1][owner]
+    gap = np.zeros(times.shape[0], dtype=np.float64)
+    gap[1:] = (times[1:] - times[:-1]).astype(np.float64) / float(DAY_US)
+    broken = (position != start) & (gap > at_risk_gate[owner])
+    # the latest break (else the first purchase) per person: segments are in row order, so a
+    # running maximum read at each segment's end is the maximum within that segment
+    run_start = np.maximum.accumulate(np.where(broken, position, start))[offsets[1:][rows] - 1]
+    second = run_start + 1
+    two = second < offsets[1:][rows]
+    out[rows[two]] = times[second[two]]
+    return out
 
 
-def _own_gate(facts: PersonFacts, gate: float, settings: StageSettings) -> tuple[float, str]:
-    """The gate for this person: the shop's, stretched to their own rhythm when they have one."""
-    gaps = facts.gaps_days()
-    if len(gaps) >= 2:
-        usual = sorted(gaps)[len(gaps) // 2]
-        own = usual * settings.own_rhythm_factor
-        if own > gate:
-            return own, f"your usual gap is {usual:.0f} days"
-        return gate, f"their usual gap is {usual:.0f} days"
-    return gate, ""
+@dataclass(frozen=True, eq=False)
+class StageTable:
+    """The decision for every row of a :class:`FactsTable`: the rule that matched (``rule``,
+    :class:`Rule` codes), since when (``since``, microseconds, never after ``now``), the flags
+    (``flags``, :class:`~journeybridge.stages.table.Flag` bits) and the numbers reasons quote:
+    the probability of no purchase in the horizon (NaN for none), days since the last purchase,
+    the person's at-risk and lapsed gates, their usual gap (NaN without two gaps) and whether
+    it stretched the shop's at-risk gate (``own_rhythm``)."""
+
+    facts: FactsTable
+    gates: GapGates
+    settings: StageSettings
+    model_note: str
+    rule: NDArray[np.int8]
+    since: I64
+    flags: NDArray[np.uint8]
+    probability: F64
+    days_since_last: F64
+    at_risk_gate: F64
+    lapsed_gate: F64
+    usual_gap: F64
+    own_rhythm: Bools
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    @property
+    def stage_codes(self) -> NDArray[np.int8]:
+        """Each row's stage as an index into ``tuple(Stage)``."""
+        return _RULE_STAGE_CODE[self.rule]
+
+    def stages(self) -> list[Stage]:
+        """Each row's stage."""
+        return [_STAGES[c] for c in self.stage_codes.tolist()]
+
+    def counts(self) -> dict[Stage, int]:
+        """How many people are in each stage (every stage listed, in route order)."""
+        counted = np.bincount(self.stage_codes, minlength=len(_STAGES))
+        return {stage: int(c) for stage, c in zip(_STAGES, counted.tolist())}
+
+    def classification(self, i: int) -> Classification:
+        """Row ``i`` as a :class:`Classification`: stage, since, flags, probability and the
+        reasons in words with their facts, identical to what :func:`decide` gives for that
+        person."""
+        return self.classifications([i])[0]
+
+    def classifications(self, rows: ArrayLike | None = None) -> list[Classification]:
+        """The :class:`Classification` of every row (or of ``rows``, in that order)."""
+        index = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.intp)
+        facts = self.facts
+        keys = facts.keys
+        key_list = [keys[i] for i in index.tolist()]
+        columns = (
+            key_list, self.rule[index], self.since[index], self.flags[index],
+            self.probability[index], facts.purchases[index], facts.first_purchase[index],
+            facts.last_purchase[index], self.days_since_last[index], self.at_risk_gate[index],
+            self.lapsed_gate[index], self.usual_gap[index], self.own_rhythm[index],
+            facts.shipped_at[index], facts.shipped_order[index], facts.trouble_at[index],
+            facts.trouble_order[index], facts.review_at[index], facts.review_rating[index],
+            facts.review_verified[index], facts.review_product[index],
+            facts.signal_count[index], facts.signal_first[index], facts.signal_detail[index],
+            facts.known_since[index], facts.orders_seen[index],
+        )
+        words = _Words(self)
+        lists = [c if isinstance(c, list) else c.tolist() for c in columns]
+        return [words.classification(_Row(*values)) for values in zip(*lists)]
+
+
+class _Row(NamedTuple):
+    key: str
+    rule: int
+    since: int
+    flags: int
+    probability: float
+    purchases: int
+    first: int
+    last: int
+    days_since_last: float
+    at_risk_gate: float
+    lapsed_gate: float
+    usual_gap: float
+    own_rhythm: bool
+    shipped_at: int
+    shipped_order: int
+    trouble_at: int
+    trouble_order: int
+    review_at: int
+    review_rating: int
+    review_verified: bool
+    review_product: int
+    signal_count: int
+    signal_first: int
+    signal_detail: int
+    known_since: int
+    orders_seen: int
+
+
+def _reason(*, rule: str, text: str, facts: dict[str, FactValue] | None = None) -> Reason:
+    # the values are built here with the right types, so pydantic's validation is skipped
+    return Reason.model_construct(rule=rule, text=text, facts={} if facts is None else facts)
+
+
+def _classification(*, person_key: str, stage: Stage, since: datetime,
+                    reasons: tuple[Reason, ...], flags: tuple[str, ...],
+                    probability_no_purchase: float | None) -> Classification:
+    return Classification.model_construct(
+        person_key=person_key, stage=stage, since=since, reasons=reasons, flags=flags,
+        probability_no_purchase=probability_no_purchase)
+
+
+class _Words:
+    """Turns decided rows into sentences and facts (shared parts computed once)."""
+
+    def __init__(self, table: StageTable) -> None:
+        self.table = table
+        self.settings = table.settings
+        self.describe = table.gates.describe()
+        self.repeat_gaps = table.gates.repeat_gaps
+        self.model = _reason(rule="model", text=table.model_note) if table.model_note else None
+        self.context: dict[str, Reason] = {}
+
+    def _rhythm(self, note: str) -> Reason:
+        reason = self.context.get(note)
+        if reason is None:
+            reason = _reason(rule="rhythm", text=self.describe + (f"; {note}" if note else ""),
+                            facts={"repeat_gaps_measured": self.repeat_gaps})
+            self.context[note] = reason
+        return reason
+
+    def classification(self, row: _Row) -> Classification:
+        rule = Rule(row.rule)
+        probability = None if row.probability != row.probability else row.probability
+        reasons: list[Reason]
+        if rule is Rule.SERVICE_SHIPPED:
+            ref = self.table.facts.order_refs[row.shipped_order]
+            when = day_text(row.shipped_at)
+            reasons = [_reason(rule=rule.code, text=f"order {ref.label} was shipped on {when} "
+                              "and is not delivered yet",
+                              facts={"order": ref.id, "shipped_on": when})]
+        elif rule in (Rule.SERVICE_REFUNDED, Rule.SERVICE_CANCELLED):
+            what = "refunded" if rule is Rule.SERVICE_REFUNDED else "cancelled"
+            ref = self.table.facts.order_refs[row.trouble_order]
+            when = day_text(row.trouble_at)
+            reasons = [_reason(rule=rule.code, text=f"order {ref.label} was {what} after payment "
+                              f"on {when}: a pain point to follow up",
+                              facts={"order": ref.id, what + "_on": when,
+                                     "refunded_amount": ref.refunded_amount})]
+        elif rule is Rule.PURCHASE_FIRST_ORDER_OPEN:
+            when = day_text(row.first)
+            reasons = [_reason(rule=rule.code,
+                              text=f"first purchase paid on {when}, still being prepared",
+                              facts={"purchases": 1, "paid_on": when})]
+        elif rule in _BUYER_RULES:
+            reasons = self._buyer(rule, row, probability)
+        elif rule is Rule.CONSIDERATION:
+            probability = None
+            reasons = [self._consideration(row)]
+        else:
+            probability = None
+            reasons = [self._awareness(row)]
+        return _classification(person_key=row.key, stage=rule.stage, since=datetime_of(row.since),
+                              reasons=tuple(reasons), flags=flag_names(row.flags),
+                              probability_no_purchase=probability)
+
+    def _buyer(self, rule: Rule, row: _Row, probability: float | None) -> list[Reason]:
+        settings = self.settings
+        purchases, since_last = row.purchases, row.days_since_last
+        note = ""
+        if row.usual_gap == row.usual_gap:  # not NaN: the person has their own rhythm
+            note = f"{'your' if row.own_rhythm else 'their'} usual gap is {row.usual_gap:.0f} days"
+        values: dict[str, FactValue] = {
+            "purchases": purchases,
+            "last_purchase": day_text(row.last),
+            "days_since_last_purchase": round(since_last, 1),
+            "at_risk_after_days": round(row.at_risk_gate, 1),
+            "lapsed_after_days": round(row.lapsed_gate, 1),
+        }
+        if probability is not None:
+            values["probability_no_order_in_horizon"] = round(probability, 3)
+            values["horizon_days"] = settings.horizon_days
+        extra = [self._rhythm(note)]
+        if self.model is not None:
+            extra.append(self.model)
+        order_word = "order" if purchases == 1 else "orders"
+        story = (f"{purchases} paid {order_word}; last {since_last:.0f} days ago"
+                 + (f"; {note}" if note else ""))
+        chance = ("" if probability is None else
+                  f" and a {probability:.0%} chance of no order in the next "
+                  f"{settings.horizon_days:.0f} days")
+        if rule is Rule.LAPSED:
+            text = f"{story}: past the {row.lapsed_gate:.0f}-day lapsed gate{chance}"
+        elif rule is Rule.AT_RISK:
+            text = f"{story}: past the {row.at_risk_gate:.0f}-day at-risk gate{chance}"
+        elif rule is Rule.ADVOCACY_REVIEW:
+            when = day_text(row.review_at)
+            product = self.table.facts.texts[row.review_product]
+            text = f"{story}; rated product {product} {row.review_rating}/5 on {when}"
+            values = {**values, "review_rating": row.review_rating, "review_on": when,
+                      "review_verified": row.review_verified}
+        elif rule is Rule.ADVOCACY_MANY_ORDERS:
+            text = f"{story}: at least {settings.advocacy_min_orders} purchases makes a fan"
+        elif rule is Rule.LOYALTY:
+            text = f"{story}: a repeat buyer within their rhythm"
+        else:
+            text = f"{story}: bought once, within the shop's rhythm"
+        return [_reason(rule=rule.code, text=text, facts=values), *extra]
+
+    def _consideration(self, row: _Row) -> Reason:
+        detail = self.table.facts.texts[row.signal_detail]
+        when = day_text(row.signal_first)
+        reminder = ("the payment failed, so the reminder should offer help paying"
+                    if row.flags & Flag.PAYMENT_FAILED else
+                    "left behind: a reminder may bring them back"
+                    if row.flags & (Flag.ABANDONED_CHECKOUT | Flag.ABANDONED_CART) else
+                    "still fresh")
+        return _reason(rule=Rule.CONSIDERATION.code,
+                      text=f"no purchase yet, but {detail} since {when}; {reminder}",
+                      facts={"signals": row.signal_count, "first_signal": when})
+
+    def _awareness(self, row: _Row) -> Reason:
+        reason = "known to the shop"
+        values: dict[str, FactValue] = {}
+        if row.known_since != NO_TIME:
+            values["known_since"] = day_text(row.known_since)
+            reason = f"known to the shop since {values['known_since']}"
+        if row.flags & Flag.NEWSLETTER:
+            reason += ", subscribed to the newsletter"
+            values["newsletter"] = True
+        if row.orders_seen:
+            reason += f"; {row.orders_seen} unpaid or cancelled order(s), none recent"
+            values["unpaid_orders"] = row.orders_seen
+        else:
+            reason += "; no cart, checkout or order yet"
+        return _reason(rule=Rule.AWARENESS.code, text=reason, facts=values)
+
+
+def decide_table(
+    table: FactsTable,
+    gates: GapGates,
+    settings: StageSettings,
+    probabilities: ArrayLike | None = None,
+    model_note: str = "",
+) -> StageTable:
+    """Decide every row of ``table`` by the rule table (first matching rule wins, in the order
+    of :class:`Rule`), vectorised, against the shop's ``gates`` and, where the shop's BG/NBD
+    model is fitted, each person's probability of no purchase in the horizon
+    (``probabilities``, NaN or None for none: the gap gate alone decides). ``settings`` must be
+    the settings the table was built for. Rows do not influence each other."""
+    if settings != table.settings:
+        raise ValueError("the table was built for other settings; rebuild it for these")
+    n = len(table)
+    now = table.now_us
+    if probabilities is None:
+        prob = np.full(n, np.nan, dtype=np.float64)
+    else:
+        prob = np.asarray(probabilities, dtype=np.float64)
+        if prob.shape != (n,):
+            raise ValueError(f"probabilities must have shape ({n},), got {prob.shape}")
+    rule = np.full(n, -1, dtype=np.int8)
+    since = np.full(n, NO_TIME, dtype=np.int64)
+    open_rows = np.ones(n, dtype=np.bool_)
+
+    def take(match: Bools, which: Rule, when: I64 | int) -> None:
+        hit = match & open_rows
+        rule[hit] = which
+        since[hit] = when[hit] if isinstance(when, np.ndarray) else when
+        open_rows[hit] = False
+
+    # 1. service
+    take(table.shipped_at != NO_TIME, Rule.SERVICE_SHIPPED, table.shipped_at)
+    trouble = table.trouble_at != NO_TIME
+    take(trouble & table.trouble_refunded, Rule.SERVICE_REFUNDED, table.trouble_at)
+    take(trouble & ~table.trouble_refunded, Rule.SERVICE_CANCELLED, table.trouble_at)
+
+    # 2. a first purchase still being prepared
+    purchases = table.purchases
+    preparing = (table.flags & Flag.ORDER_IN_PREPARATION) != 0
+    take((purchases == 1) & preparing, Rule.PURCHASE_FIRST_ORDER_OPEN, table.first_purchase)
+
+    # the buyer's clock: days since the last purchase against gates stretched to their rhythm
+    buyer = purchases >= 1
+    last = table.last_purchase
+    days_since_last = np.where(buyer, (now - np.where(buyer, last, now)).astype(np.float64)
+                               / float(DAY_US), np.nan)
+    usual = table.median_gap_days
+    own = usual * settings.own_rhythm_factor
+    own_rhythm = own > gates.at_risk_days  # False where NaN (no rhythm of their own)
+    at_risk_gate = np.where(own_rhythm, own, gates.at_risk_days)
+    lapsed_gate = np.maximum(np.where(own > gates.lapsed_days, own, gates.lapsed_days),
+                             at_risk_gate)
+    no_probability = np.isnan(prob)
+
+    # 3./4. lapsed, at risk: two signals together
+    lapsed = buyer & (days_since_last > lapsed_gate) & \
+        (no_probability | (prob >= settings.lapsed_probability)) & open_rows
+    take(lapsed, Rule.LAPSED, _plus_days(np.where(lapsed, last, 0),
+                                         np.where(lapsed, lapsed_gate, 0.0)))
+    at_risk = buyer & (days_since_last > at_risk_gate) & \
+        (no_probability | (prob >= settings.at_risk_probability)) & open_rows
+    take(at_risk, Rule.AT_RISK, _plus_days(np.where(at_risk, last, 0),
+                                           np.where(at_risk, at_risk_gate, 0.0)))
+
+    # 5. advocacy, 6. loyalty: repeat buyers, since the second purchase of the current run
+    repeat = purchases >= 2
+    loyal_since = _loyal_since(table, at_risk_gate)
+    take(repeat & (table.review_at != NO_TIME), Rule.ADVOCACY_REVIEW,
+         np.maximum(table.review_at, loyal_since))
+    take(purchases >= settings.advocacy_min_orders, Rule.ADVOCACY_MANY_ORDERS,
+         np.maximum(table.nth_purchase(settings.advocacy_min_orders), loyal_since))
+    take(repeat, Rule.LOYALTY, loyal_since)
+    # 7. a one-time buyer within rhythm
+    take(buyer, Rule.PURCHASE_ONE_TIME, last)
+
+    # 8. consideration, 9. awareness
+    take(table.signal_count > 0, Rule.CONSIDERATION, table.signal_first)
+    take(open_rows.copy(), Rule.AWARENESS,
+         np.where(table.known_since != NO_TIME, table.known_since, now))
+
+    trouble_rule = (rule == Rule.SERVICE_REFUNDED) | (rule == Rule.SERVICE_CANCELLED)
+    flags = table.flags | np.where(trouble_rule, Flag.REFUND_OR_CANCELLATION, 0).astype(np.uint8)
+    no_model_rule = (rule == Rule.CONSIDERATION) | (rule == Rule.AWARENESS)
+    return StageTable(
+        facts=table, gates=gates, settings=settings, model_note=model_note, rule=rule,
+        since=np.minimum(since, now), flags=flags,
+        probability=np.where(no_model_rule, np.nan, prob), days_since_last=days_since_last,
+        at_risk_gate=at_risk_gate, lapsed_gate=lapsed_gate, usual_gap=usual,
+        own_rhythm=own_rhythm)
 
 
 def decide(
@@ -130,175 +498,9 @@ def decide(
     model_note: str = "",
 ) -> Classification:
     """Classify one person from their facts, the shop's gap gates and (where the shop's
-    BG/NBD model is fitted) their probability of no purchase within the horizon."""
-    now = facts.now
-    flags = _flags(facts, settings)
-    purchases = facts.purchases
-    service_window = timedelta(days=settings.service_window_days)
+    BG/NBD model is fitted) their probability of no purchase within the horizon: the
+    :func:`decide_table` path for a table of one."""
+    table = FactsTable.from_facts([facts], settings, keys=[key])
+    chance = np.array([np.nan if probability is None else probability], dtype=np.float64)
+    return decide_table(table, gates, settings, chance, model_note).classification(0)
 
-    # 1. service
-    shipped = [o for o in facts.orders if o.status is OrderStatus.SHIPPED]
-    if shipped:
-        latest = max(shipped, key=lambda o: o.changed_at)
-        return _stage_result(
-            facts, key, Stage.SERVICE, latest.changed_at, "service.shipped",
-            f"order {latest.order.number or latest.order.id} was shipped on "
-            f"{_when(latest.changed_at)} and is not delivered yet",
-            {"order": latest.order.id, "shipped_on": _when(latest.changed_at)}, flags,
-            probability)
-    troubled = [o for o in facts.orders
-                if (o.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED)
-                    and (o.order.paid_at is not None or o.order.refunds)
-                    and now - o.changed_at <= service_window)]
-    troubled += [o for o in facts.orders if o.order.refunds and o.status.is_paid and
-                 any(r.at is not None and now - r.at <= service_window for r in o.order.refunds)]
-    if troubled:
-        latest = max(troubled, key=lambda o: o.changed_at)
-        what = "refunded" if latest.order.refunds or latest.status is OrderStatus.REFUNDED \
-            else "cancelled"
-        return _stage_result(
-            facts, key, Stage.SERVICE, latest.changed_at, f"service.{what}",
-            f"order {latest.order.number or latest.order.id} was {what} after payment on "
-            f"{_when(latest.changed_at)}: a pain point to follow up",
-            {"order": latest.order.id, what + "_on": _when(latest.changed_at),
-             "refunded_amount": str(latest.order.refunded_amount)},
-            [*flags, "refund_or_cancellation"], probability)
-
-    # 2. a first purchase still being prepared
-    first = facts.first_purchase
-    if purchases == 1 and first is not None and "order_in_preparation" in flags:
-        return _stage_result(
-            facts, key, Stage.PURCHASE, first, "purchase.first_order_open",
-            f"first purchase paid on {_when(first)}, still being prepared",
-            {"purchases": 1, "paid_on": _when(first)}, flags, probability)
-
-    last = facts.last_purchase
-    if purchases >= 1 and last is not None:
-        since_last = _days(now - last)
-        at_risk_gate, rhythm_note = _own_gate(facts, gates.at_risk_days, settings)
-        lapsed_gate, _ = _own_gate(facts, gates.lapsed_days, settings)
-        lapsed_gate = max(lapsed_gate, at_risk_gate)
-        values: dict[str, FactValue] = {
-            "purchases": purchases,
-            "last_purchase": _when(last),
-            "days_since_last_purchase": round(since_last, 1),
-            "at_risk_after_days": round(at_risk_gate, 1),
-            "lapsed_after_days": round(lapsed_gate, 1),
-        }
-        if probability is not None:
-            values["probability_no_order_in_horizon"] = round(probability, 3)
-            values["horizon_days"] = settings.horizon_days
-        context = Reason(rule="rhythm", text=gates.describe() + (f"; {rhythm_note}"
-                                                                 if rhythm_note else ""),
-                         facts={"repeat_gaps_measured": gates.repeat_gaps})
-        extra = [context]
-        if model_note:
-            extra.append(Reason(rule="model", text=model_note))
-        order_word = "order" if purchases == 1 else "orders"
-        story = (f"{purchases} paid {order_word}; last {since_last:.0f} days ago"
-                 + (f"; {rhythm_note}" if rhythm_note else ""))
-
-        def prob_ok(threshold: float) -> bool:
-            return probability is None or probability >= threshold
-
-        # 3./4. lapsed, at risk: two signals together
-        if since_last > lapsed_gate and prob_ok(settings.lapsed_probability):
-            chance = ("" if probability is None else
-                      f" and a {probability:.0%} chance of no order in the next "
-                      f"{settings.horizon_days:.0f} days")
-            return _stage_result(
-                facts, key, Stage.LAPSED, last + timedelta(days=lapsed_gate), "lapsed",
-                f"{story}: past the {lapsed_gate:.0f}-day lapsed gate{chance}", values, flags,
-                probability, extra)
-        if since_last > at_risk_gate and prob_ok(settings.at_risk_probability):
-            chance = ("" if probability is None else
-                      f" and a {probability:.0%} chance of no order in the next "
-                      f"{settings.horizon_days:.0f} days")
-            return _stage_result(
-                facts, key, Stage.AT_RISK, last + timedelta(days=at_risk_gate), "at_risk",
-                f"{story}: past the {at_risk_gate:.0f}-day at-risk gate{chance}", values, flags,
-                probability, extra)
-
-        # the moment the current run of purchases began (after the last break in rhythm)
-        run_start = facts.purchase_times[0]
-        for before, after in zip(facts.purchase_times, facts.purchase_times[1:]):
-            if _days(after - before) > at_risk_gate:
-                run_start = after
-        run = [t for t in facts.purchase_times if t >= run_start]
-        loyal_since = run[1] if len(run) >= 2 else last
-
-        if purchases >= 2:
-            # 5. advocacy
-            review_window = timedelta(days=settings.advocacy_review_window_days)
-            good = [r for r in facts.reviews
-                    if r.approved and r.rating >= settings.advocacy_min_rating
-                    and now - r.created_at <= review_window]
-            if good:
-                review = max(good, key=lambda r: r.created_at)
-                return _stage_result(
-                    facts, key, Stage.ADVOCACY, max(review.created_at, loyal_since),
-                    "advocacy.review",
-                    f"{story}; rated product {review.product_id} {review.rating}/5 on "
-                    f"{_when(review.created_at)}",
-                    {**values, "review_rating": review.rating, "review_on":
-                     _when(review.created_at), "review_verified": review.verified},
-                    flags, probability, extra)
-            if purchases >= settings.advocacy_min_orders:
-                nth = facts.purchase_times[settings.advocacy_min_orders - 1]
-                return _stage_result(
-                    facts, key, Stage.ADVOCACY, max(nth, loyal_since), "advocacy.many_orders",
-                    f"{story}: at least {settings.advocacy_min_orders} purchases makes a fan",
-                    values, flags, probability, extra)
-            # 6. loyalty
-            return _stage_result(
-                facts, key, Stage.LOYALTY, loyal_since, "loyalty",
-                f"{story}: a repeat buyer within their rhythm", values, flags, probability,
-                extra)
-        # 7. a one-time buyer, delivered and within rhythm
-        return _stage_result(
-            facts, key, Stage.PURCHASE, last, "purchase.one_time",
-            f"{story}: bought once, within the shop's rhythm", values, flags, probability,
-            extra)
-
-    # 8. consideration
-    window = timedelta(days=settings.consideration_window_days)
-    signals: list[tuple[datetime, str]] = []
-    for seen in facts.orders:
-        if seen.status.is_open_checkout and now - seen.order.created_at <= window:
-            signals.append((seen.order.created_at,
-                            f"order {seen.order.number or seen.order.id} "
-                            f"{seen.order.raw_status} (unpaid)"))
-    for cart in facts.open_carts:
-        at = cart.updated_at or cart.created_at
-        if now - at <= window:
-            signals.append((at, f"cart {cart.id} with {len(cart.lines)} products, no order"))
-    if signals:
-        signals.sort()
-        since, what = signals[0]
-        detail = "; ".join(text for _, text in signals[:3])
-        reminder = ("the payment failed, so the reminder should offer help paying"
-                    if "payment_failed" in flags else
-                    "left behind: a reminder may bring them back" if
-                    ("abandoned_checkout" in flags or "abandoned_cart" in flags) else
-                    "still fresh")
-        return _stage_result(
-            facts, key, Stage.CONSIDERATION, since, "consideration.checkout",
-            f"no purchase yet, but {detail} since {_when(since)}; {reminder}",
-            {"signals": len(signals), "first_signal": _when(since)}, flags, None)
-
-    known = facts.known_since
-    # 9. awareness
-    reason = "known to the shop"
-    values2: dict[str, FactValue] = {}
-    if known is not None:
-        values2["known_since"] = _when(known)
-        reason = f"known to the shop since {_when(known)}"
-    if facts.subscribed:
-        reason += ", subscribed to the newsletter"
-        values2["newsletter"] = True
-    if facts.orders:
-        reason += f"; {len(facts.orders)} unpaid or cancelled order(s), none recent"
-        values2["unpaid_orders"] = len(facts.orders)
-    return _stage_result(facts, key, Stage.AWARENESS, known or now, "awareness",
-                         reason + "; no cart, checkout or order yet" if not facts.orders
-                         else reason, values2, flags, None)
