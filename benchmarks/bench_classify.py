@@ -212,6 +212,7 @@ def _fresh(table: FactsTable) -> FactsTable:
 
 
 def timed(label: str, times: dict[str, float], step: Callable[[], T]) -> T:
+    """Run ``step``, record its wall time under ``label``, return its result."""
     started = time.perf_counter()
     result = step()
     times[label] = time.perf_counter() - started
@@ -220,6 +221,7 @@ def timed(label: str, times: dict[str, float], step: Callable[[], T]) -> T:
 
 def pipeline(table: FactsTable, settings: StageSettings, materialise: int,
              times: dict[str, float]) -> StageTable:
+    """Gates, fit, probabilities, decisions and ``materialise`` classifications, timed."""
     gates = timed("gap gates", times, lambda: gap_gates(table, settings))
     model = timed("BG/NBD fit (grouped triples)", times,
                   lambda: fit_churn_model(table, settings))
