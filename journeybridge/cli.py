@@ -186,7 +186,10 @@ def backtest(cutoff: datetime | None, horizon: float, sandbox_size: int, seed: i
 
 def _register_commands() -> None:
     from journeybridge.cli_events import export_events_command
+    from journeybridge.cli_sync import COMMANDS
 
+    for command in COMMANDS:
+        main.add_command(command)
     main.add_command(export_events_command)
 
 
