@@ -32,6 +32,12 @@ def adapter(shop: RealWoo, *, read_only: bool = False, **options: Any) -> WooCom
                               **options)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _put_the_seed_back(real_woo_writable: RealWoo) -> RealWoo:
+    """These tests change orders and customer meta; the seed is restored after the module."""
+    return real_woo_writable
+
+
 @pytest.fixture(scope="module")
 def full_pull(real_woo: RealWoo) -> Iterator[WooPull]:
     with adapter(real_woo) as shop:

@@ -193,6 +193,39 @@ def _stop(script_dir: Path, root: Path) -> None:
     )
 
 
+SEED_DUMP_NAME = "journeybridge-seed.sql"
+
+
+def _mysql_args(shop: RealWoo) -> list[str]:
+    return [f"--socket={shop.root / 'mysql.sock'}", "-uroot", "wp"]
+
+
+def _dump_seed(shop: RealWoo) -> None:
+    """Keep the database as the seed left it, so tests that write can put it back."""
+    with (shop.root / SEED_DUMP_NAME).open("wb") as out:
+        subprocess.run(["mysqldump", "--single-transaction", *_mysql_args(shop)], stdout=out,
+                       stderr=subprocess.PIPE, check=True, timeout=120)
+
+
+def restore_seed(shop: RealWoo) -> None:
+    """Put the shop's database back exactly as the seed left it (about a second): for test
+    modules that change the shop, so that other modules and later runs see the seed."""
+    dump = shop.root / SEED_DUMP_NAME
+    if not dump.is_file():
+        _dump_seed(shop)  # a persistent root seeded before dumps existed: dump it now
+        return
+    with dump.open("rb") as source:
+        subprocess.run(["mysql", *_mysql_args(shop)], stdin=source, stderr=subprocess.PIPE,
+                       check=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def real_woo_writable(real_woo: RealWoo) -> Iterator[RealWoo]:
+    """The real shop for a test module that writes to it; restored to the seed afterwards."""
+    yield real_woo
+    restore_seed(real_woo)
+
+
 def _seed(shop: RealWoo) -> None:
     expected = shop.root / EXPECTED_NAME
     started = time.monotonic()
@@ -212,6 +245,7 @@ def _seed(shop: RealWoo) -> None:
             f"--- {shop.root / 'debug.log'} ---\n{_tail(shop.root / 'debug.log', 10)}",
             pytrace=False,
         )
+    _dump_seed(shop)
     marker = {
         "seed_sha256": _seed_hash(),
         "seed_wall_seconds": round(time.monotonic() - started, 2),
