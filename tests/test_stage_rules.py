@@ -136,6 +136,18 @@ def test_settings_change_the_gates() -> None:
     assert classify(j, now=NOW, settings=tight).stage is Stage.AT_RISK
 
 
+def test_own_rhythm_stretches_the_lapsed_gate_further_than_the_at_risk_gate() -> None:
+    # every 150 days, last one 400 days ago: at risk after 2 gaps (300 days), lapsed only
+    # after 3 (450), although the shop's default lapsed gate is 365 days
+    result = classify(journey(orders=[order(700), order(550), order(400)]), now=NOW)
+    assert result.stage is Stage.AT_RISK
+    assert result.reasons[0].facts["at_risk_after_days"] == 300.0
+    assert result.reasons[0].facts["lapsed_after_days"] == 450.0
+    assert "their usual gap is 150 days" in result.reasons[0].text
+    gone = classify(journey(orders=[order(800), order(650), order(500)]), now=NOW)
+    assert gone.stage is Stage.LAPSED
+
+
 def test_inconsistent_settings_are_rejected() -> None:
     with pytest.raises(ValueError, match="lapsed_probability"):
         StageSettings(at_risk_probability=0.9, lapsed_probability=0.5)

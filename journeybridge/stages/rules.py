@@ -329,7 +329,7 @@ class _Words:
         purchases, since_last = row.purchases, row.days_since_last
         note = ""
         if row.usual_gap == row.usual_gap:  # not NaN: the person has their own rhythm
-            note = f"{'your' if row.own_rhythm else 'their'} usual gap is {row.usual_gap:.0f} days"
+            note = f"their usual gap is {row.usual_gap:.0f} days"
         values: dict[str, FactValue] = {
             "purchases": purchases,
             "last_purchase": day_text(row.last),
@@ -448,8 +448,9 @@ def decide_table(
     own = usual * settings.own_rhythm_factor
     own_rhythm = own > gates.at_risk_days  # False where NaN (no rhythm of their own)
     at_risk_gate = np.where(own_rhythm, own, gates.at_risk_days)
-    lapsed_gate = np.maximum(np.where(own > gates.lapsed_days, own, gates.lapsed_days),
-                             at_risk_gate)
+    own_lapsed = usual * settings.own_rhythm_lapsed_factor
+    lapsed_gate = np.maximum(np.where(own_lapsed > gates.lapsed_days, own_lapsed,
+                                      gates.lapsed_days), at_risk_gate)
     no_probability = np.isnan(prob)
 
     # 3./4. lapsed, at risk: two signals together

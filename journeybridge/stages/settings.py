@@ -31,6 +31,8 @@ class StageSettings(BaseModel):
     own_rhythm_factor: float = Field(2.0, ge=1, description=(
         "a repeat buyer with their own rhythm is not at risk before this many of their usual "
         "gaps have passed"))
+    own_rhythm_lapsed_factor: float = Field(3.0, ge=1, description=(
+        "... and not lapsed before this many of their usual gaps have passed"))
     default_at_risk_days: float = Field(120.0, gt=0, description=(
         "at-risk gap gate when the shop has too few repeat purchases to measure its own"))
     default_lapsed_days: float = Field(365.0, gt=0)
@@ -45,6 +47,8 @@ class StageSettings(BaseModel):
             raise ValueError("lapsed_probability must be >= at_risk_probability")
         if self.lapsed_percentile < self.at_risk_percentile:
             raise ValueError("lapsed_percentile must be >= at_risk_percentile")
+        if self.own_rhythm_lapsed_factor < self.own_rhythm_factor:
+            raise ValueError("own_rhythm_lapsed_factor must be >= own_rhythm_factor")
         if self.default_lapsed_days < self.default_at_risk_days:
             raise ValueError("default_lapsed_days must be >= default_at_risk_days")
         return self
