@@ -31,6 +31,7 @@ import pytest
 import requests
 
 from journeybridge.sandbox import OrderStatus, Population, SandboxServer
+from tests.shapes import json_type
 
 FIXTURES = Path(__file__).parent / "fixtures" / "prestashop-real"
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)  # a fixed shop, whatever the date
@@ -48,23 +49,9 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def assert_same_shape(recorded: Any, got: Any, path: str = "body") -> None:
     """Same field names and JSON types, recursively."""
-    rk, gk = _kind(recorded), _kind(got)
+    rk, gk = json_type(recorded), json_type(got)
     last = path.rsplit(".", 1)[-1]
     if {rk, gk} == {"null", "string"} and last in EMPTIED_BY_PUT:
         return

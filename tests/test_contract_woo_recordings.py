@@ -27,6 +27,7 @@ import requests
 from woocommerce.oauth import OAuth
 
 from journeybridge.sandbox import OrderStatus, Population, SandboxServer
+from tests.shapes import json_type
 
 FIXTURES = Path(__file__).parent / "fixtures" / "woocommerce-real"
 RECORDINGS = sorted(FIXTURES.glob("[0-9][0-9]-*.json"))
@@ -51,23 +52,9 @@ def _records(body: Any) -> Any:
     return body
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def assert_same_shape(recorded: Any, got: Any, path: str = "body") -> None:
     """Same field names and JSON types, recursively; date fields may be null or a string."""
-    rk, gk = _kind(recorded), _kind(got)
+    rk, gk = json_type(recorded), json_type(got)
     if "null" in (rk, gk) and rk != gk:
         last = path.rsplit(".", 1)[-1]
         assert last.startswith("date_") and {rk, gk} == {"null", "string"}, (
