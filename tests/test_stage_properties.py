@@ -244,7 +244,8 @@ def test_whole_shop_equals_one_person_at_a_time(shop: list[Journey],
         probability = rhythm.model.probability(facts, config.horizon_days)
         if result.stage not in (Stage.CONSIDERATION, Stage.AWARENESS):
             assert (probability is None) == (result.probability_no_purchase is None)
-            assert probability == pytest.approx(result.probability_no_purchase, rel=1e-12)
+            if probability is not None:  # approx() does not take None on newer pytest
+                assert probability == pytest.approx(result.probability_no_purchase, rel=1e-12)
         assert decide(facts, j.key, rhythm.gates, config, result.probability_no_purchase,
                       rhythm.model.note) == result
 
