@@ -309,13 +309,35 @@ ORDER_DETAILS = Resource("order_details", "order_detail", "Details of an order",
 PRODUCTS = Resource("products", "product", "The products", (
     _f("id", "int"), _f("id_manufacturer", "int", "manufacturers"),
     _f("id_supplier", "int", "suppliers"), _f("id_category_default", "int", "categories"),
-    _f("id_default_combination", "int", "combinations"),
-    _f("id_tax_rules_group", "int", "tax_rule_groups"), _f("type"), _f("reference"),
-    _f("ean13"), _f("price", "money"), _f("wholesale_price", "money"), _f("active", "flag"),
-    _f("available_for_order", "flag"), _f("visibility"), _f("state", "int"),
-    _f("date_add", "date"), _f("date_upd", "date"), _f("name", "lang"),
-    _f("link_rewrite", "lang"),
-))
+    _f("new"), _f("cache_default_attribute", "int"),
+    _f("id_default_image", "int", getter=True),
+    _f("id_default_combination", "int", "combinations", getter=True),
+    _f("id_tax_rules_group", "int", "tax_rule_groups"),
+    _f("position_in_category", "int", getter=True), _f("manufacturer_name", getter=True),
+    _f("quantity", "int", getter=True), _f("type", getter=True),
+    _f("id_shop_default", "int"), _f("reference"), _f("supplier_reference"), _f("location"),
+    *(_f(n, "money") for n in ("width", "height", "depth", "weight")),
+    _f("quantity_discount", "flag"), _f("ean13"), _f("isbn"), _f("upc"), _f("mpn"),
+    _f("cache_is_pack", "flag"), _f("cache_has_attachments", "flag"), _f("is_virtual", "flag"),
+    _f("state", "int"), _f("additional_delivery_times", "int"),
+    _f("delivery_in_stock", "lang"), _f("delivery_out_stock", "lang"), _f("product_type"),
+    _f("on_sale", "flag"), _f("online_only", "flag"), _f("ecotax", "money"),
+    _f("minimal_quantity", "int"), _f("low_stock_threshold", "int"),
+    _f("low_stock_alert", "flag"), _f("price", "money"), _f("wholesale_price", "money"),
+    _f("unity"), _f("unit_price", "money"), _f("unit_price_ratio", "money"),
+    _f("additional_shipping_cost", "money"), _f("customizable", "int"),
+    _f("text_fields", "int"), _f("uploadable_files", "int"), _f("active", "flag"),
+    _f("redirect_type"), _f("id_type_redirected", "int"), _f("available_for_order", "flag"),
+    _f("available_date"), _f("show_condition", "flag"), _f("condition"),
+    _f("show_price", "flag"), _f("indexed", "flag"), _f("visibility"),
+    _f("advanced_stock_management", "flag"), _f("date_add", "date"), _f("date_upd", "date"),
+    _f("pack_stock_type", "int"),
+    *(_f(n, "lang") for n in ("meta_description", "meta_keywords", "meta_title", "link_rewrite",
+                              "name", "description", "description_short", "available_now",
+                              "available_later")),
+), (Association("categories", "category", (_f("id", "int"),), api="categories"),
+    Association("stock_availables", "stock_available",
+                (_f("id", "int"), _f("id_product_attribute", "int")), api="stock_availables")))
 
 #: Every resource name a real 8.1.2 shop knows (for "does not exists" errors), sorted.
 ALL_RESOURCE_NAMES: tuple[str, ...] = (
@@ -1192,13 +1214,34 @@ class _Products(Table):
         if p is None:
             return None
         opened = shop_date(pop.now - timedelta(days=6 * 365 + 30))
-        return {"id": p.id, "id_manufacturer": 0, "id_supplier": 0, "id_category_default": 2,
-                "id_default_combination": 0, "id_tax_rules_group": 1, "type": "simple",
-                "reference": p.sku, "ean13": "", "price": money(p.price),
-                "wholesale_price": money(p.price / 2), "active": "1",
-                "available_for_order": "1", "visibility": "both", "state": 1,
-                "date_add": opened, "date_upd": opened, "name": p.name,
-                "link_rewrite": p.slug}
+        zero = money(0)
+        # Every field a real 8.1.2 product has, with its JSON type (``new`` is always null;
+        # ``manufacturer_name`` is false for a product without a manufacturer).
+        return {
+            "id": p.id, "id_manufacturer": 0, "id_supplier": 0, "id_category_default": 2,
+            "new": None, "cache_default_attribute": 0, "id_default_image": 0,
+            "id_default_combination": 0, "id_tax_rules_group": 1, "position_in_category": 0,
+            "manufacturer_name": False, "quantity": 0, "type": "simple", "id_shop_default": 1,
+            "reference": p.sku, "supplier_reference": "", "location": "", "width": zero,
+            "height": zero, "depth": zero, "weight": zero, "quantity_discount": "0",
+            "ean13": "", "isbn": "", "upc": "", "mpn": "", "cache_is_pack": "0",
+            "cache_has_attachments": "0", "is_virtual": "0", "state": 1,
+            "additional_delivery_times": 1, "delivery_in_stock": "", "delivery_out_stock": "",
+            "product_type": "standard", "on_sale": "0", "online_only": "0", "ecotax": zero,
+            "minimal_quantity": 1, "low_stock_threshold": 0, "low_stock_alert": "0",
+            "price": money(p.price), "wholesale_price": money(p.price / 2), "unity": "",
+            "unit_price": zero, "unit_price_ratio": zero, "additional_shipping_cost": zero,
+            "customizable": 0, "text_fields": 0, "uploadable_files": 0, "active": "1",
+            "redirect_type": "301-category", "id_type_redirected": 0, "available_for_order": "1",
+            "available_date": "0000-00-00", "show_condition": "0", "condition": "new",
+            "show_price": "1", "indexed": "1", "visibility": "both",
+            "advanced_stock_management": "0", "date_add": opened, "date_upd": opened,
+            "pack_stock_type": 3, "meta_description": "", "meta_keywords": "", "meta_title": "",
+            "link_rewrite": p.slug, "name": p.name, "description": "",
+            "description_short": "", "available_now": "", "available_later": "",
+            "associations": {"categories": [{"id": 2}],
+                             "stock_availables": [{"id": p.id, "id_product_attribute": 0}]},
+        }
 
 
 def blank_record(resource: Resource) -> Record:

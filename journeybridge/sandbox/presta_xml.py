@@ -29,14 +29,18 @@ def php_json(data: Any) -> bytes:
 
 
 def php_falsy(value: Any) -> bool:
-    """PHP's notion of an empty value for what records hold (``""``, ``"0"``, 0, null, [])."""
-    return value is None or value == "" or value == "0" or (
+    """PHP's notion of an empty value for what records hold (``""``, ``"0"``, 0, false, null,
+    [])."""
+    return value is None or value is False or value == "" or value == "0" or (
         isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0) or (
         isinstance(value, (list, dict)) and not value)
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    """A value as PHP prints it (null and false print nothing, true prints 1)."""
+    if value is None or value is False:
+        return ""
+    return "1" if value is True else str(value)
 
 
 def _cdata(value: Any) -> str:
