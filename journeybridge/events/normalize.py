@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers.geodata.locale import LOCALE_DATA
 
 __all__ = [
     "HASHED_FIELDS",
@@ -213,8 +212,16 @@ def _fold(value: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch)[0] == "L")
 
 
+def _locale_data() -> dict[str, dict[str, str]]:
+    """phonenumbers' country names per language: a large table, loaded on first use only
+    (importing it costs about half a second, which every CLI start would otherwise pay)."""
+    from phonenumbers.geodata.locale import LOCALE_DATA
+
+    return LOCALE_DATA
+
+
 def _display_name(code: str, lang: str) -> str | None:
-    names = LOCALE_DATA[code]
+    names = _locale_data()[code]
     name = names.get(lang)
     for _ in range(4):  # '*xx' points at another language's entry
         if name is None or not name.startswith("*"):
@@ -225,9 +232,10 @@ def _display_name(code: str, lang: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _country_index() -> tuple[frozenset[str], dict[str, str]]:
-    codes = frozenset(code.lower() for code in LOCALE_DATA if code != "AN")
+    data = _locale_data()
+    codes = frozenset(code.lower() for code in data if code != "AN")
     names: dict[str, str] = {}
-    for code, languages in LOCALE_DATA.items():
+    for code, languages in data.items():
         if code == "AN":
             continue
         for lang in languages:

@@ -35,14 +35,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
+
+
+def _scipy_special() -> Any:
+    """scipy.special, imported on first use: importing scipy costs about half a second that
+    every command would otherwise pay, fitting or not."""
+    from scipy import special
+
+    return special
+
+
+def _scipy_optimize() -> Any:
+    """scipy.optimize, imported on first use (see :func:`_scipy_special`)."""
+    from scipy import optimize
+
+    return optimize
 
 __all__ = [
     "DEFAULT_MIN_CUSTOMERS",
@@ -271,10 +285,10 @@ class _Objective:
 
         # Terms in x only, aggregated over distinct x.
         x_terms = (
-            special.gammaln(r + ux)
-            - special.gammaln(r)
-            + special.betaln(a, b + ux)
-            - special.betaln(a, b)
+            _scipy_special().gammaln(r + ux)
+            - _scipy_special().gammaln(r)
+            + _scipy_special().betaln(a, b + ux)
+            - _scipy_special().betaln(a, b)
         )
         ll = float(np.dot(wx, x_terms)) + total_w * r * math.log(alpha)
 
@@ -289,9 +303,9 @@ class _Objective:
 
         w3 = np.exp(l3 - m)
         w4 = np.exp(l4 - m)
-        dig_r = special.digamma(r + ux) - special.digamma(r)
-        dig_ab = special.digamma(a + b) - special.digamma(a + b + ux)
-        dig_b = special.digamma(b + ux) - special.digamma(b)
+        dig_r = _scipy_special().digamma(r + ux) - _scipy_special().digamma(r)
+        dig_ab = _scipy_special().digamma(a + b) - _scipy_special().digamma(a + b + ux)
+        dig_b = _scipy_special().digamma(b + ux) - _scipy_special().digamma(b)
         d_r = (
             float(np.dot(wx, dig_r))
             + total_w * math.log(alpha)
@@ -395,7 +409,7 @@ def fit_bgnbd(
     best_x, best_fun, best_message = starts[0], math.inf, "no finite objective value"
     iterations = 0
     for start in starts:
-        res = optimize.minimize(
+        res = _scipy_optimize().minimize(
             fun,
             start,
             jac=True,
@@ -508,7 +522,8 @@ def prob_alive(
     broadcast shape, values in [0, 1], never NaN. Raises ``ValueError`` on invalid input.
     """
     x, tx, age_arr = _validate_broadcast(frequency, recency, age)
-    return np.asarray(special.expit(-_log_odds_dead(params, x, tx, age_arr)), dtype=np.float64)
+    alive = _scipy_special().expit(-_log_odds_dead(params, x, tx, age_arr))
+    return np.asarray(alive, dtype=np.float64)
 
 
 def prob_no_purchase(
@@ -539,7 +554,7 @@ def prob_no_purchase(
     x, tx, age_arr = _validate_broadcast(frequency, recency, age)
     h = _validate_horizon(horizon)
     r, alpha, _, _ = params.as_tuple()
-    p_alive = special.expit(-_log_odds_dead(params, x, tx, age_arr))
+    p_alive = _scipy_special().expit(-_log_odds_dead(params, x, tx, age_arr))
     # log of ((alpha+T)/(alpha+T+h))^(r+x), computed as -(r+x) log1p(h/(alpha+T)).
     log_stay = -(r + x) * np.log1p(h / (alpha + age_arr))
     p_buy = p_alive * -np.expm1(log_stay)
@@ -561,7 +576,7 @@ def _hyp_bracket(r: float, a: float, b: float, x: FloatArray, z: FloatArray) -> 
         return np.asarray(0.5 * (lo + hi), dtype=np.float64)
     c = a + b + x - 1.0
     with np.errstate(all="ignore"):
-        f = special.hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+        f = _scipy_special().hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
         log_1mz = (a - 1.0) * np.log1p(-z)
         inner = -np.expm1(log_1mz) - np.exp(log_1mz) * (f - 1.0)
         return np.asarray(c / (a - 1.0) * inner, dtype=np.float64)
@@ -583,7 +598,7 @@ def _quad_bracket(r: float, a: float, b: float, x: FloatArray, s: FloatArray) ->
     """
     q = 0.5 * (_QUAD_NODES + 1.0)
     ux, inv = np.unique(x, return_inverse=True)
-    p = special.betaincinv(a, b + ux[:, None], q[None, :])[inv.ravel()]
+    p = _scipy_special().betaincinv(a, b + ux[:, None], q[None, :])[inv.ravel()]
     k = (r + x)[:, None]
     s2 = s[:, None]
     with np.errstate(all="ignore"):
@@ -611,7 +626,7 @@ def conditional_expected_purchases(
     h = _validate_horizon(horizon)
     x, tx, age_arr, h = np.broadcast_arrays(x, tx, age_arr, h)
     r, alpha, a, b = params.as_tuple()
-    p_alive = special.expit(-_log_odds_dead(params, x, tx, age_arr))
+    p_alive = _scipy_special().expit(-_log_odds_dead(params, x, tx, age_arr))
     z = h / (alpha + age_arr + h)
     bracket = _hyp_bracket(r, a, b, x, z)
     # E[purchases | alive] lies in [0, E[lambda | alive] h] = [0, (r+x) h/(alpha+T)].
