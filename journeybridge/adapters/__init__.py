@@ -1,0 +1,5 @@
+"""Shop adapters: each knows its platform's API and the journey model, nothing about stages.
+
+- :mod:`journeybridge.adapters.woocommerce`: the WooCommerce REST API (wc/v3).
+- :mod:`journeybridge.adapters.http`: the retry policy and helpers both platforms share.
+"""
