@@ -9,6 +9,7 @@ API key and secret come from environment variables (``JOURNEYBRIDGE_<SHOP>_KEY``
 ``JOURNEYBRIDGE_<SHOP>_SECRET``, the shop name upper-cased with ``-`` as ``_``; other names with
 ``key_env`` / ``secret_env``), else from a separate secrets file (``sync.secrets_file``, TOML,
 one table per shop with ``key`` and ``secret``) that must not be readable by group or others.
+A PrestaShop shop has a Webservice key only (``JOURNEYBRIDGE_<SHOP>_KEY``), no secret.
 
 Every problem found is reported in one :class:`~journeybridge.errors.ConfigError`, one line per
 problem, naming the file, the key path (``shops.myshop.url``) and what is expected. No message
@@ -28,7 +29,14 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from journeybridge.errors import ConfigError
 from journeybridge.stages import VOCABULARIES, SegmentRuleError, Stage, StageSettings
@@ -95,11 +103,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+GROUP_NAME_MAX = 32
+"""PrestaShop's limit on a customer group's name."""
+_GROUP_NAME_BAD = re.compile(r"[<>={}]")
+_PRESTA_ONLY = ("stage_groups", "group_prefix")
+
+
 class ShopConfig(_Strict):
-    """One shop: where it is, how to talk to it, and what to write back."""
+    """One shop: where it is, how to talk to it, and what to write back.
+
+    WooCommerce shops get journey values as customer meta (``meta_prefix``); PrestaShop shops
+    get one customer group per stage: ``stage_groups`` names a stage's group, else the group is
+    ``group_prefix`` + the stage's label (``"Journey: "`` + ``"loyalty"``). For PrestaShop,
+    ``query_string_auth`` sends the key as ``?ws_key=`` and ``write_guest_orders`` puts guest
+    checkout rows into their group too."""
 
     name: str = ""
-    platform: Literal["woocommerce"] = "woocommerce"
+    platform: Literal["woocommerce", "prestashop"] = "woocommerce"
     url: str
     timezone: str = "UTC"
     concurrency: int = Field(4, ge=1, le=16)
@@ -112,6 +132,28 @@ class ShopConfig(_Strict):
     query_string_auth: bool = False
     key_env: str | None = None
     secret_env: str | None = None
+    stage_groups: dict[Stage, str] = Field(default_factory=dict)
+    group_prefix: str = Field("Journey: ", max_length=GROUP_NAME_MAX - 1)
+
+    @model_validator(mode="after")
+    def _platform_keys(self) -> ShopConfig:
+        if self.platform == "woocommerce":
+            given = [k for k in _PRESTA_ONLY if k in self.model_fields_set]
+            if given:
+                raise ValueError(f"{', '.join(given)}: only for platform = \"prestashop\" "
+                                 "(WooCommerce shops get meta_prefix keys)")
+        return self
+
+    @field_validator("stage_groups")
+    @classmethod
+    def _group_names(cls, value: dict[Stage, str]) -> dict[Stage, str]:
+        for stage, name in value.items():
+            _check_group_name(name, f"stage_groups.{stage.value}")
+        return value
+
+    def group_name(self, stage: Stage, label: str) -> str:
+        """The PrestaShop customer group of ``stage`` whose configured label is ``label``."""
+        return self.stage_groups.get(stage) or f"{self.group_prefix}{label}"
 
     @field_validator("url")
     @classmethod
@@ -147,6 +189,16 @@ class ShopConfig(_Strict):
         """The environment variables holding this shop's key and secret."""
         stem = "JOURNEYBRIDGE_" + re.sub(r"[^A-Za-z0-9]", "_", self.name).upper()
         return (self.key_env or f"{stem}_KEY", self.secret_env or f"{stem}_SECRET")
+
+
+def _check_group_name(name: str, where: str) -> None:
+    if not name.strip():
+        raise ValueError(f"{where}: a group name may not be empty")
+    if len(name) > GROUP_NAME_MAX:
+        raise ValueError(f"{where}: {name!r} is longer than PrestaShop's {GROUP_NAME_MAX} "
+                         "characters")
+    if _GROUP_NAME_BAD.search(name):
+        raise ValueError(f"{where}: {name!r} holds one of < > = {{ }}, which PrestaShop refuses")
 
 
 class StagesConfig(_Strict):
@@ -191,6 +243,16 @@ class Config(_Strict):
     stages: StagesConfig = Field(default_factory=StagesConfig)
     segments: dict[str, str] = Field(default_factory=dict)
     shops: dict[str, ShopConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _presta_group_names(self) -> Config:
+        for shop in self.shops.values():
+            if shop.platform != "prestashop":
+                continue
+            for stage in Stage:
+                name = shop.group_name(stage, self.stages.label(stage))
+                _check_group_name(name, f"shops.{shop.name}: the group of stage {stage.value}")
+        return self
 
     def select(self, name: str | None) -> list[ShopConfig]:
         """The shop called ``name``, or every shop (in file order) when ``name`` is None.
@@ -332,6 +394,8 @@ def load_secrets(config: Config, shop: ShopConfig,
     if key and secret:
         return Secrets(key, secret)
     where = config.path or "configuration"
+    if shop.platform == "prestashop":
+        return _presta_key(config, shop, key)
     if config.sync.secrets_file:
         file = Path(config.sync.secrets_file).expanduser()
         if not file.is_absolute() and config.path is not None:
@@ -352,6 +416,27 @@ def load_secrets(config: Config, shop: ShopConfig,
     raise ConfigError(
         f"{where}: shops.{shop.name}: no API key and secret: set {key_name} and {secret_name} "
         "in the environment, or name a secrets file in [sync] secrets_file")
+
+
+def _presta_key(config: Config, shop: ShopConfig, key: str | None) -> Secrets:
+    """A PrestaShop shop's Webservice key (no secret): environment, else the secrets file."""
+    key_name = shop.env_names[0]
+    where = config.path or "configuration"
+    if key:
+        return Secrets(key, "")
+    if config.sync.secrets_file:
+        file = Path(config.sync.secrets_file).expanduser()
+        if not file.is_absolute() and config.path is not None:
+            file = config.path.parent / file
+        _check_private(file)
+        table = _read_toml(file, "secrets").get(shop.name)
+        file_key = table.get("key") if isinstance(table, dict) else None
+        if isinstance(file_key, str) and file_key:
+            return Secrets(file_key, "")
+        raise ConfigError(f"{where}: shops.{shop.name}: no Webservice key: set {key_name} in "
+                          f"the environment, or put key in the [{shop.name}] table of {file}")
+    raise ConfigError(f"{where}: shops.{shop.name}: no Webservice key: set {key_name} in the "
+                      "environment, or name a secrets file in [sync] secrets_file")
 
 
 def example_config() -> str:
@@ -416,4 +501,16 @@ write_guest_orders = true          # guests' values go on their latest order's m
 # or other variable names:
 # key_env = "MYSHOP_WC_KEY"
 # secret_env = "MYSHOP_WC_SECRET"
+
+# A PrestaShop shop (1.7 / 8.x Webservice): each stage becomes a customer group, created when
+# missing; people join their stage's group and leave the other journey groups, nothing else.
+# [shops.mypresta]
+# platform = "prestashop"
+# url = "https://presta.example.com"   # the Webservice answers under /api/
+# timezone = "Europe/Paris"            # the shop's time zone (its dates have no offset)
+# group_prefix = "Journey: "           # groups "Journey: loyalty", ... (32 characters max)
+# stage_groups = { at_risk = "Win-back", loyalty = "VIP" }  # or name groups per stage
+# write_guest_orders = true            # guest checkout rows join their group too
+# query_string_auth = false            # true: send the key as ?ws_key= (PHP as CGI)
+# Secret: the Webservice key in JOURNEYBRIDGE_MYPRESTA_KEY (no secret needed).
 '''

@@ -2,19 +2,25 @@
 
 One run of one shop (:func:`sync_shop`), under the shop's lock:
 
-1. **Pull** since the stored order cursor (none, ``full=True``, or the last full pull older
-   than ``sync.full_pull_days``: a full pull). Customers and reviews are always read in full.
+1. **Pull** since the stored cursor (none, ``full=True``, or the last full pull older
+   than ``sync.full_pull_days``: a full pull). WooCommerce: customers and reviews are always
+   read in full. PrestaShop: customers, orders and carts are all read incrementally.
 2. **Store** the pulled records in one transaction: orders upserted (a full pull replaces them
-   all), orders moved to the trash deleted, customers and reviews replaced by this read. Only
-   rows whose JSON changed are written, and every write is an idempotent upsert or delete.
+   all), orders moved to the trash deleted, customers and reviews replaced by this read
+   (PrestaShop: customers and carts upserted like orders). Only rows whose JSON changed are
+   written, and every write is an idempotent upsert or delete.
 3. **Rebuild** every journey from the store (an incremental pull alone is not every record)
    and classify everyone at once: the shop's rhythm is measured from all journeys.
-4. **Desired values** per person: stage (its configured name), since (ISO date in the shop's
-   time zone) and segments. The adapter's ``plan_meta_writes`` compares them with what the
-   *shop* holds now: customer meta from this run's full customer read, a guest's latest order
-   meta from the store (an order we wrote to has a newer ``date_modified``, so the next pull
-   re-reads it). A write applied by a run that was killed before recording it is therefore
-   seen as done and never sent twice; a write that failed is simply planned again.
+4. **Desired values** per person. WooCommerce: stage (its configured name), since (ISO date
+   in the shop's time zone) and segments as meta; the adapter's ``plan_meta_writes`` compares
+   them with what the *shop* holds now: customer meta from this run's full customer read, a
+   guest's latest order meta from the store (an order we wrote to has a newer
+   ``date_modified``, so the next pull re-reads it). PrestaShop: the stage's customer group
+   (``stage_groups``, else ``group_prefix`` + label; segments are not written); the adapter's
+   ``plan_group_writes`` compares it with the groups of each customer row as stored, and a
+   row we wrote has a newer ``date_upd``, so the next incremental pull re-reads it. A write
+   applied by a run that was killed before recording it is therefore seen as done and never
+   sent twice; a write that failed is simply planned again.
 5. **Write** only those differences; per-record failures are reported (status ``partial``,
    exit 1); a refused key or an unreachable shop fails the run.
 6. **Record**, in one transaction: the new stages and their transitions (from, to, when, first
@@ -42,16 +48,23 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from journeybridge.adapters.prestashop import (
+    GroupWrite,
+    PrestaPull,
+    PrestaShopAdapter,
+    assemble_prestashop,
+)
+from journeybridge.adapters.prestashop import WriteReport as GroupReport
 from journeybridge.adapters.woocommerce import MetaWrite, WooCommerceAdapter, WooPull, WriteReport
 from journeybridge.config import Config, Secrets, ShopConfig, load_secrets
 from journeybridge.errors import JourneybridgeError
-from journeybridge.journeys import assemble_journeys
+from journeybridge.journeys import Assembly, assemble_journeys
 from journeybridge.logs import scrub
-from journeybridge.model import Journey, Order, Person, Platform, Review
-from journeybridge.stages import Classification, classify_all
+from journeybridge.model import Cart, Journey, Order, Person, Platform, Review
+from journeybridge.stages import Classification, Stage, classify_all
 from journeybridge.state import KINDS, Records, RunRecord, ShopBusy, StageRow, StateStore
 from journeybridge.state import Transition as TransitionRow
 
@@ -59,11 +72,14 @@ __all__ = [
     "CURSOR_FULL",
     "CURSOR_ORDERS",
     "WRITE_CHUNK",
+    "Adapter",
     "Move",
     "Progress",
     "ShopSync",
     "current_journeys",
+    "decode_carts",
     "decode_records",
+    "desired_groups",
     "desired_values",
     "diff_records",
     "encode_pull",
@@ -76,11 +92,46 @@ __all__ = [
 log = logging.getLogger("journeybridge.sync")
 
 CURSOR_ORDERS = "orders"
-"""The cursor resource of incremental order pulls (``date_modified_gmt``, UTC)."""
+"""The cursor of incremental pulls, stored in UTC: WooCommerce orders' ``date_modified_gmt``;
+PrestaShop's ``date_upd`` (the shop's own clock, read and filtered in its configured time zone,
+so the stored moment turns back into exactly the shop's wall-clock text)."""
 CURSOR_FULL = "last_full_pull"
 """When the last full pull started (UTC)."""
 WRITE_CHUNK = 100
-"""Meta writes sent per call to the adapter (one ``customers/batch`` request at most)."""
+"""Writes sent per call to the adapter (WooCommerce: one ``customers/batch`` request at
+most)."""
+
+class _Counter(Protocol):
+    requests_sent: int
+
+
+class Adapter(Protocol):
+    """What the engine and the commands need of a shop adapter
+    (:class:`~journeybridge.adapters.woocommerce.WooCommerceAdapter` or
+    :class:`~journeybridge.adapters.prestashop.PrestaShopAdapter`, chosen by the shop's
+    ``platform``): pull, assemble, count requests, close."""
+
+    @property
+    def client(self) -> _Counter:
+        """The HTTP client (``requests_sent`` counts requests)."""
+
+    def pull(self, since: datetime | None = None) -> Any:
+        """A full (``since`` None) or incremental pull."""
+
+    def assemble(self, pull: Any) -> Assembly:
+        """The journeys in a pull."""
+
+    def close(self) -> None:
+        """Release the connection pool."""
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+PULL_UPSERTS: dict[Platform, tuple[str, ...]] = {
+    Platform.WOOCOMMERCE: ("order",),
+    Platform.PRESTASHOP: ("customer", "order", "cart"),
+}
+"""The record kinds an incremental pull upserts; every other kind is replaced by the pull."""
 
 
 class Progress(Protocol):
@@ -141,8 +192,13 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def open_adapter(shop: ShopConfig, secrets: Secrets) -> WooCommerceAdapter:
-    """A WooCommerce adapter for ``shop`` with its configured options."""
+def open_adapter(shop: ShopConfig, secrets: Secrets) -> Adapter:
+    """The adapter for ``shop``'s platform with its configured options."""
+    if shop.platform == "prestashop":
+        return PrestaShopAdapter(
+            shop.url, secrets.key, shop=shop.name, concurrency=shop.concurrency,
+            timeout=shop.timeout, verify_ssl=shop.verify_ssl,
+            key_in_query=shop.query_string_auth, timezone_name=shop.timezone)
     return WooCommerceAdapter(
         shop.url, secrets.key, secrets.secret, shop=shop.name, concurrency=shop.concurrency,
         timeout=shop.timeout, verify_ssl=shop.verify_ssl,
@@ -151,14 +207,18 @@ def open_adapter(shop: ShopConfig, secrets: Secrets) -> WooCommerceAdapter:
         meta_prefix=shop.meta_prefix)
 
 
-def encode_pull(pull: WooPull) -> Records:
-    """The pulled records as compact JSON by kind and id (the store's row format)."""
-    return {
+def encode_pull(pull: WooPull | PrestaPull) -> Records:
+    """The pulled records as compact JSON by kind and id (the store's row format);
+    PrestaShop adds its carts."""
+    records = {
         "customer": {p.customer_id or p.key: p.model_dump_json(exclude_defaults=True)
                      for p in pull.customers},
         "order": {o.id: o.model_dump_json(exclude_defaults=True) for o in pull.orders},
         "review": {r.id: r.model_dump_json(exclude_defaults=True) for r in pull.reviews},
     }
+    if isinstance(pull, PrestaPull):
+        records["cart"] = {c.id: c.model_dump_json(exclude_defaults=True) for c in pull.carts}
+    return records
 
 
 def _own_write_only(old: str, new: str, meta_prefix: str) -> str:
@@ -179,9 +239,11 @@ def _own_write_only(old: str, new: str, meta_prefix: str) -> str:
 
 
 def merge_pull(stored: Records, pulled: Records, *, incremental: bool,
-               trashed_order_ids: Sequence[str] = (), meta_prefix: str = "") -> Records:
-    """The records after a pull: customers and reviews replaced by the pull; orders upserted
-    and the trashed ones dropped (incremental), or replaced (full). Pure.
+               trashed_order_ids: Sequence[str] = (), meta_prefix: str = "",
+               upserts: Sequence[str] = ("order",)) -> Records:
+    """The records after a pull: the kinds in ``upserts`` (default: orders) upserted and the
+    trashed orders dropped (incremental), or replaced (full); every other kind (customers and
+    reviews by default) replaced by the pull. Pure.
 
     An order that changed only by our own write-back (``meta_prefix`` keys; WooCommerce bumps
     ``date_modified`` on every save) keeps its stored ``modified_at``: the classifier reads
@@ -196,8 +258,15 @@ def merge_pull(stored: Records, pulled: Records, *, incremental: bool,
         orders[order_id] = data
     for order_id in trashed_order_ids:
         orders.pop(order_id, None)
-    return {"customer": dict(pulled.get("customer", {})), "order": orders,
-            "review": dict(pulled.get("review", {}))}
+    merged: Records = {}
+    for kind in dict.fromkeys([*KINDS, *stored, *pulled]):
+        if kind == "order":
+            merged[kind] = orders
+        elif incremental and kind in upserts:
+            merged[kind] = {**stored.get(kind, {}), **pulled.get(kind, {})}
+        elif kind in pulled or kind in KINDS:
+            merged[kind] = dict(pulled.get(kind, {}))
+    return merged
 
 
 def diff_records(old: Records, new: Records) -> tuple[Records, dict[str, list[str]]]:
@@ -205,7 +274,7 @@ def diff_records(old: Records, new: Records) -> tuple[Records, dict[str, list[st
     delete, by kind."""
     upserts: Records = {}
     deletes: dict[str, list[str]] = {}
-    for kind in KINDS:
+    for kind in dict.fromkeys([*KINDS, *old, *new]):
         before, after = old.get(kind, {}), new.get(kind, {})
         changed = {i: data for i, data in after.items() if before.get(i) != data}
         gone = [i for i in before if i not in after]
@@ -221,6 +290,29 @@ def decode_records(records: Records) -> tuple[list[Person], list[Order], list[Re
     return ([Person.model_validate_json(d) for d in records.get("customer", {}).values()],
             [Order.model_validate_json(d) for d in records.get("order", {}).values()],
             [Review.model_validate_json(d) for d in records.get("review", {}).values()])
+
+
+def decode_carts(records: Records) -> list[Cart]:
+    """The carts in a store row set (PrestaShop)."""
+    return [Cart.model_validate_json(d) for d in records.get("cart", {}).values()]
+
+
+def desired_groups(config: Config, shop: ShopConfig, journeys: Sequence[Journey],
+                   results: Sequence[Classification]) -> dict[str, str]:
+    """The PrestaShop customer group each person should be in: the stage's group name
+    (``stage_groups``, else ``group_prefix`` + the stage's label). Guests only when
+    ``write_guest_orders`` (their guest checkout rows)."""
+    desired: dict[str, str] = {}
+    for journey, result in zip(journeys, results):
+        if journey.person.is_guest and not shop.write_guest_orders:
+            continue
+        desired[journey.key] = shop.group_name(result.stage, config.stages.label(result.stage))
+    return desired
+
+
+def journey_group_names(config: Config, shop: ShopConfig) -> list[str]:
+    """Every customer group journeybridge manages in a PrestaShop shop (one per stage)."""
+    return sorted({shop.group_name(stage, config.stages.label(stage)) for stage in Stage})
 
 
 def desired_values(config: Config, shop: ShopConfig, journeys: Sequence[Journey],
@@ -250,8 +342,11 @@ def _stage_row(result: Classification, shop: ShopConfig) -> StageRow:
 def _classify(config: Config, shop: ShopConfig, records: Records, now: datetime
               ) -> tuple[list[Journey], list[Classification]]:
     customers, orders, reviews = decode_records(records)
-    assembly = assemble_journeys(shop.name, Platform.WOOCOMMERCE, customers, orders, (),
-                                 reviews)
+    if shop.platform == "prestashop":
+        assembly = assemble_prestashop(shop.name, customers, orders, decode_carts(records))
+    else:
+        assembly = assemble_journeys(shop.name, Platform.WOOCOMMERCE, customers, orders, (),
+                                     reviews)
     results = classify_all(assembly.journeys, now=now, settings=config.stages.settings,
                            segments=config.segments)
     return assembly.journeys, results
@@ -274,25 +369,53 @@ def _pull_since(store: StateStore, shop: ShopConfig, config: Config, full: bool,
     return datetime.fromisoformat(cursors[CURSOR_ORDERS])
 
 
-def _write(adapter: WooCommerceAdapter, writes: Sequence[MetaWrite],
-           progress: Progress | None) -> WriteReport:
-    total = WriteReport()
+def _write(adapter: Adapter, writes: Sequence[MetaWrite | GroupWrite],
+           progress: Progress | None, journey_groups: Sequence[str] = ()) -> tuple[int, list[str]]:
+    """Send ``writes`` in chunks; returns how many records were written and the failures."""
+    written = 0
+    failed: list[str] = []
     if progress is not None and writes:
         progress.start("writing", total=len(writes))
     try:
         for begin in range(0, len(writes), WRITE_CHUNK):
             chunk = writes[begin:begin + WRITE_CHUNK]
-            report = adapter.write_meta(chunk)
-            total.customers_written += report.customers_written
-            total.guest_orders_written += report.guest_orders_written
-            total.failed.extend(report.failed)
-            total.requests += report.requests
+            if isinstance(adapter, PrestaShopAdapter):
+                groups: GroupReport = adapter.write_groups(
+                    [w for w in chunk if isinstance(w, GroupWrite)],
+                    journey_groups=journey_groups)
+                written += groups.written
+                failed.extend(groups.failed)
+            else:
+                meta: WriteReport = _woo(adapter).write_meta(
+                    [w for w in chunk if isinstance(w, MetaWrite)])
+                written += meta.customers_written + meta.guest_orders_written
+                failed.extend(meta.failed)
             if progress is not None:
                 progress.advance(len(chunk))
     finally:
         if progress is not None and writes:
             progress.finish()
-    return total
+    return written, failed
+
+
+def _plan(config: Config, shop: ShopConfig, adapter: Adapter, records: Records,
+          journeys: Sequence[Journey], results: Sequence[Classification]
+          ) -> tuple[Sequence[MetaWrite | GroupWrite], int]:
+    """The writes that make the shop hold each person's desired values (see step 4)."""
+    if isinstance(adapter, PrestaShopAdapter):
+        customers, _orders, _reviews = decode_records({"customer": records.get("customer", {})})
+        return adapter.plan_group_writes(journeys, desired_groups(config, shop, journeys,
+                                                                  results),
+                                         customers=customers,
+                                         journey_groups=journey_group_names(config, shop))
+    return _woo(adapter).plan_meta_writes(journeys,
+                                          desired_values(config, shop, journeys, results))
+
+
+def _woo(adapter: Adapter) -> WooCommerceAdapter:
+    if not isinstance(adapter, WooCommerceAdapter):
+        raise TypeError(f"no write-back for {type(adapter).__name__}")
+    return adapter
 
 
 def _moves(results: Sequence[Classification], known: Mapping[str, StageRow],
@@ -315,7 +438,7 @@ def _moves(results: Sequence[Classification], known: Mapping[str, StageRow],
 def sync_shop(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets, *,
               dry_run: bool = False, full: bool = False, now: datetime | None = None,
               progress: Progress | None = None,
-              adapter_factory: Callable[[ShopConfig, Secrets], WooCommerceAdapter] = open_adapter,
+              adapter_factory: Callable[[ShopConfig, Secrets], Adapter] = open_adapter,
               ) -> ShopSync:
     """One run of one shop (see the module docstring for the steps and why a killed run
     converges). Classifies as of ``now`` (default: the current time).
@@ -358,7 +481,7 @@ def sync_shop(config: Config, shop: ShopConfig, store: StateStore, secrets: Secr
 def _run(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets,
          result: ShopSync, *, full: bool, now: datetime, started: datetime,
          progress: Progress | None,
-         adapter_factory: Callable[[ShopConfig, Secrets], WooCommerceAdapter]) -> None:
+         adapter_factory: Callable[[ShopConfig, Secrets], Adapter]) -> None:
     run = result.run
     since = _pull_since(store, shop, config, full, started)
     run.mode = "incremental" if since is not None else "full"
@@ -368,7 +491,7 @@ def _run(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets,
             progress.start(f"pulling {shop.name} ({run.mode})",
                            poll=lambda: adapter.client.requests_sent)
         try:
-            pull = adapter.pull(since)
+            pull: WooPull | PrestaPull = adapter.pull(since)
         finally:
             if progress is not None:
                 progress.finish()
@@ -382,9 +505,11 @@ def _run(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets,
                                   "skipped": run.skipped})
         # 2. store the records (idempotent)
         stored = store.load_records(shop.name)
+        platform = Platform(shop.platform)
         records = merge_pull(stored, encode_pull(pull), incremental=pull.incremental,
                              trashed_order_ids=pull.trashed_order_ids,
-                             meta_prefix=shop.meta_prefix)
+                             meta_prefix=shop.meta_prefix if platform is Platform.WOOCOMMERCE
+                             else "", upserts=PULL_UPSERTS[platform])
         if not result.dry_run:
             upserts, deletes = diff_records(stored, records)
             store.save_records(shop.name, upserts, deletes)
@@ -399,8 +524,7 @@ def _run(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets,
         removed = [key for key in known if key not in present]
         run.changed = len(changed) + len(removed)
         # 4. plan against what the shop holds
-        writes, run.unwritable = adapter.plan_meta_writes(
-            journeys, desired_values(config, shop, journeys, results))
+        writes, run.unwritable = _plan(config, shop, adapter, records, journeys, results)
         run.planned = len(writes)
         log.info("planned", extra={"shop": shop.name, "event": "planned", "people": run.people,
                                    "changed": run.changed, "writes": run.planned,
@@ -410,11 +534,11 @@ def _run(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets,
             run.finished_at = _iso(_now())
             return
         # 5. write the differences
-        written = _write(adapter, writes, progress)
-        run.written = written.customers_written + written.guest_orders_written
-        run.failed = len(written.failed)
-        result.failures.extend(written.failed)
-        for failure in written.failed:
+        groups = journey_group_names(config, shop) if platform is Platform.PRESTASHOP else []
+        run.written, write_failures = _write(adapter, writes, progress, groups)
+        run.failed = len(write_failures)
+        result.failures.extend(write_failures)
+        for failure in write_failures:
             log.warning("write failed: %s", failure, extra={"shop": shop.name})
         run.requests = adapter.client.requests_sent
     # 6. record stages, transitions, cursor and run in one transaction

@@ -1,0 +1,464 @@
+"""PrestaShop Webservice (1.7 / 8.x, JSON output) payloads to journey-model records: pure
+functions, no HTTP.
+
+Quirks handled here, as the real 8.1.2 Webservice shows them: ids and counts come as JSON
+numbers or as strings (``"id": 1`` beside ``"id_customer": "2"``; a PUT answer has every value
+as a string); flags are ``"0"``/``"1"`` (sometimes plain numbers); money is a six-decimal
+string, converted through its text, never through float; dates are ``YYYY-MM-DD HH:MM:SS`` in
+the shop's time zone without an offset (read in the configured zone, stored in UTC), and
+``0000-00-00 00:00:00`` / ``0000-00-00`` / ``null`` mean never; a multilingual field is a plain
+string (one language) or a list of ``{"id", "value"}``; an empty association is missing, ``[]``
+or ``null``.
+
+Order states are mapped by their flags and names, never by id (shops add and rename states),
+see :func:`state_status`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from journeybridge.errors import InvalidRecord
+from journeybridge.model import (
+    Cart,
+    Order,
+    OrderStatus,
+    Person,
+    Platform,
+    SourceRef,
+    StatusChange,
+    normalize_email,
+)
+from journeybridge.validation import build
+
+__all__ = [
+    "ZERO_DATES",
+    "CustomerRow",
+    "OrderState",
+    "PrestaMapping",
+    "flag",
+    "lang_text",
+    "lang_values",
+    "record_id",
+    "state_status",
+]
+
+ZERO_DATES = frozenset({"0000-00-00 00:00:00", "0000-00-00", "0000-00-00 00:00"})
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+# Words (lower case, any language of the state's name) that say what a state without the
+# paid flag means. Checked against the mail template, the module name and every name.
+_REFUND_WORDS = ("refund", "rembours", "erstatt", "rückerstatt", "reembols", "rimbors",
+                 "terugbetaal", "zwrot")
+_CANCEL_WORDS = ("cancel", "annul", "storn", "anul", "geannuleerd", "anulow")
+_ERROR_WORDS = ("payment_error", "error", "erreur", "fehler", "fout", "errore", "błąd")
+_DELIVERED_WORDS = ("deliver", "livré", "livre", "zugestellt", "geliefert", "entregad",
+                    "consegn", "bezorgd", "afgeleverd", "doręcz")
+
+
+def record_id(value: Any) -> str | None:
+    """A positive id as its canonical text (``7``, ``"7"``, ``" 07"`` -> ``"7"``), else None
+    (``0``, ``"0"``, missing, garbage)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value) if value > 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+        return str(number) if number > 0 else None
+    return None
+
+
+def flag(value: Any) -> bool:
+    """A Webservice flag: ``"1"``, ``1``, ``true`` are set; anything else is not."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value == 1
+    return isinstance(value, str) and value.strip().lower() in ("1", "true")
+
+
+def lang_values(value: Any) -> list[str]:
+    """Every text of a multilingual field: a plain string, or ``[{"id", "value"}, ...]``."""
+    if value is None:
+        return []
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        text = str(value).strip()
+        return [text] if text else []
+    items = value.get("language", [value]) if isinstance(value, dict) else value
+    out: list[str] = []
+    if isinstance(items, list):
+        for item in items:
+            found = item.get("value") if isinstance(item, dict) else item
+            if isinstance(found, (str, int, float)) and str(found).strip():
+                out.append(str(found).strip())
+    return out
+
+
+def lang_text(value: Any, language_id: str | None = None) -> str:
+    """One text of a multilingual field: the given language's, else the first non-empty."""
+    if isinstance(value, list) and language_id is not None:
+        for item in value:
+            if isinstance(item, dict) and record_id(item.get("id")) == language_id:
+                text = item.get("value")
+                if isinstance(text, str) and text.strip():
+                    return text.strip()
+    values = lang_values(value)
+    return values[0] if values else ""
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """An order state as the journey sees it: its shop id and name, and the normalized status
+    its flags and names stand for."""
+
+    id: str
+    name: str
+    status: OrderStatus
+
+
+def state_status(raw: Mapping[str, Any]) -> OrderStatus:
+    """The normalized status of a PrestaShop order state, from its flags first:
+
+    1. ``shipped`` set: delivered when the template, module or a name says delivered (the
+       stock "Delivered" state has the same flags as "Shipped" and no template), else shipped.
+    2. ``paid`` set (payment accepted, processing, remote payment, backorder paid): paid.
+    3. Not paid, no flag of its own, so the mail ``template``, ``module_name`` and every
+       name decide: ``refund`` -> refunded, ``order_canceled``/cancel -> cancelled,
+       ``payment_error``/error -> failed (payment error).
+    4. ``logable`` set (a validated order a module counts as sold): paid.
+    5. Anything else (awaiting check, bank wire, cash on delivery, backorder unpaid, unknown
+       module states): awaiting payment, the safe fallback that never counts as revenue.
+    """
+    words = " ".join([str(raw.get("template") or ""), str(raw.get("module_name") or ""),
+                      *lang_values(raw.get("name"))]).lower()
+    if flag(raw.get("shipped")):
+        if any(w in words for w in _DELIVERED_WORDS):
+            return OrderStatus.DELIVERED
+        return OrderStatus.SHIPPED
+    if flag(raw.get("paid")):
+        return OrderStatus.PAID
+    if any(w in words for w in _REFUND_WORDS):
+        return OrderStatus.REFUNDED
+    if any(w in words for w in _CANCEL_WORDS):
+        return OrderStatus.CANCELLED
+    if any(w in words for w in _ERROR_WORDS):
+        return OrderStatus.FAILED
+    if flag(raw.get("logable")):
+        return OrderStatus.PAID
+    return OrderStatus.PENDING_PAYMENT
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """What an order or cart needs to know about the customer row it points to."""
+
+    id: str
+    email: str | None
+    is_guest: bool
+    first_name: str = ""
+    last_name: str = ""
+
+
+def _text(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, (str, int, float)):
+        return str(value).strip()
+    return ""
+
+
+def _money(value: Any, name: str, problems: list[str]) -> Decimal:
+    if value is None or value == "":
+        return Decimal("0")
+    amount: Decimal | None
+    try:
+        amount = Decimal(str(value).strip()) if not isinstance(value, bool) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        problems.append(f"field '{name}': not an amount ({str(value)[:20]!r})")
+        return Decimal("0")
+    return amount
+
+
+def _association(raw: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+    assoc = raw.get("associations")
+    if not isinstance(assoc, dict):
+        return []
+    rows = assoc.get(name)
+    if isinstance(rows, dict):  # one row, rendered as an object by some versions
+        rows = [rows]
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+@dataclass
+class PrestaMapping:
+    """Maps one shop's payloads. ``timezone`` is the shop's time zone (Configure > International
+    > Localization > Configuration, ``PS_TIMEZONE``): every date is read in it.
+    ``currencies`` maps currency ids to ISO codes; ``states`` the shop's order states."""
+
+    shop: str
+    timezone: str = "UTC"
+    currencies: dict[str, str] = field(default_factory=dict)
+    states: dict[str, OrderState] = field(default_factory=dict)
+    default_currency: str = "EUR"
+
+    def __post_init__(self) -> None:
+        self._zone = ZoneInfo(self.timezone)
+
+    # -- dates --------------------------------------------------------------------------------
+
+    def parse_date(self, value: Any) -> datetime | None:
+        """A shop-local date string as aware UTC; None for never (zero dates, null, "").
+        Raises ValueError for a string that is not a date."""
+        if value is None:
+            return None
+        text = str(value).strip()
+        if not text or text in ZERO_DATES or text.startswith("0000-00-00"):
+            return None
+        for fmt in _DATE_FORMATS:
+            try:
+                naive = datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            return naive.replace(tzinfo=self._zone).astimezone(timezone.utc)
+        raise ValueError(f"not a date: {text[:30]!r}")
+
+    def shop_time(self, moment: datetime) -> str:
+        """An aware moment as the shop writes dates (its zone, no offset): for date filters."""
+        if moment.tzinfo is None:
+            raise ValueError("the moment must be timezone-aware")
+        return moment.astimezone(self._zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    def _when(self, raw: Mapping[str, Any], name: str, problems: list[str]) -> datetime | None:
+        try:
+            return self.parse_date(raw.get(name))
+        except ValueError:
+            problems.append(f"field '{name}': not a date ({str(raw.get(name))[:30]!r})")
+            return None
+
+    def _source(self, resource: str, rid: str) -> SourceRef:
+        return SourceRef(platform=Platform.PRESTASHOP, resource=resource, id=rid)
+
+    # -- records ------------------------------------------------------------------------------
+
+    def order_state(self, raw: Mapping[str, Any]) -> OrderState:
+        """An ``order_states`` record. Raises InvalidRecord without a usable id."""
+        state_id = record_id(raw.get("id"))
+        if state_id is None:
+            raise InvalidRecord(f"prestashop order state {raw.get('id')!r}",
+                                ["field 'id': missing or not a positive integer"])
+        name = lang_text(raw.get("name")) or f"state {state_id}"
+        return OrderState(state_id, name, state_status(raw))
+
+    def customer(self, raw: Mapping[str, Any]) -> Person:
+        """A customer row as a Person: an account (``customer:<id>``) or a guest checkout row
+        (``is_guest``; key ``guest:<e-mail>``, ``customer_id`` the row id, so several rows of
+        one guest share a key). ``groups`` are the row's group ids; ``meta`` holds ``optin``
+        (partner offers, ``"0"``/``"1"``) and ``deleted`` when the row is soft-deleted.
+        Raises InvalidRecord naming the row and every bad field."""
+        problems: list[str] = []
+        row_id = record_id(raw.get("id"))
+        label = f"prestashop customer {row_id or raw.get('id')!r}"
+        if row_id is None:
+            raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
+        is_guest = flag(raw.get("is_guest"))
+        email = normalize_email(_text(raw.get("email")))
+        if is_guest and email is None:
+            problems.append("field 'email': a guest row needs an e-mail address (its identity)")
+        registered = self._when(raw, "date_add", problems)
+        modified = self._when(raw, "date_upd", problems)
+        subscribed_at = self._when(raw, "newsletter_date_add", problems)
+        if problems:
+            raise InvalidRecord(label, problems)
+        groups = tuple(g for g in (record_id(r.get("id")) for r in _association(raw, "groups"))
+                       if g is not None)
+        meta = {"optin": "1" if flag(raw.get("optin")) else "0"}
+        if flag(raw.get("deleted")):
+            meta["deleted"] = "1"
+        subscribed = flag(raw.get("newsletter"))
+        return build(
+            Person,
+            {
+                "shop": self.shop,
+                "platform": Platform.PRESTASHOP,
+                "key": f"guest:{email}" if is_guest else f"customer:{row_id}",
+                "customer_id": row_id,
+                "is_guest": is_guest,
+                "email": email,
+                "first_name": _text(raw.get("firstname")),
+                "last_name": _text(raw.get("lastname")),
+                "roles": ("guest",) if is_guest else ("customer",),
+                "groups": groups,
+                "registered_at": registered,
+                "modified_at": modified,
+                "newsletter": {"subscribed": subscribed, "at": subscribed_at if subscribed
+                               else None},
+                "meta": meta,
+                "source": self._source("customer", row_id),
+            },
+            label,
+        )
+
+    def history(self, rows: Iterable[Mapping[str, Any]]) -> list[StatusChange]:
+        """``order_histories`` rows of one order as status changes, in time order (ties by
+        row id). Rows with an unknown state or no date are left out."""
+        changes: list[tuple[datetime, int, StatusChange]] = []
+        for raw in rows:
+            state = self.states.get(record_id(raw.get("id_order_state")) or "")
+            try:
+                at = self.parse_date(raw.get("date_add"))
+            except ValueError:
+                at = None
+            if state is None or at is None:
+                continue
+            changes.append((at, int(record_id(raw.get("id")) or 0),
+                            StatusChange(status=state.status, raw_status=state.name, at=at)))
+        changes.sort(key=lambda c: (c[0], c[1]))
+        return [c[2] for c in changes]
+
+    def order(self, raw: Mapping[str, Any], customer: CustomerRow | None,
+              history_rows: Sequence[Mapping[str, Any]] = ()) -> Order:
+        """An order as an Order. ``customer`` is the row ``id_customer`` points to: an
+        account gives ``customer_id``; a guest row gives ``customer_id`` None and the row's
+        e-mail, so journeys merge guests by e-mail. ``history_rows`` are its
+        ``order_histories``; the current state is appended when the history does not end in
+        it. Raises InvalidRecord naming the order and every bad field."""
+        problems: list[str] = []
+        order_id = record_id(raw.get("id"))
+        label = f"prestashop order {order_id or raw.get('id')!r}"
+        if order_id is None:
+            raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
+        state_id = record_id(raw.get("current_state"))
+        state = self.states.get(state_id or "")
+        if state_id is None:
+            problems.append("field 'current_state': missing")
+        created = self._when(raw, "date_add", problems)
+        if created is None and not any("date_add" in p for p in problems):
+            problems.append("field 'date_add': missing")
+        modified = self._when(raw, "date_upd", problems)
+        invoiced = self._when(raw, "invoice_date", problems)
+        delivered = self._when(raw, "delivery_date", problems)
+        incl = _money(raw.get("total_paid_tax_incl", raw.get("total_paid")),
+                      "total_paid_tax_incl", problems)
+        excl = _money(raw.get("total_paid_tax_excl", raw.get("total_paid")),
+                      "total_paid_tax_excl", problems)
+        total = _money(raw.get("total_paid"), "total_paid", problems)
+        shipping = _money(raw.get("total_shipping_tax_excl", raw.get("total_shipping")),
+                          "total_shipping_tax_excl", problems)
+        discounts = _money(raw.get("total_discounts_tax_excl", raw.get("total_discounts")),
+                           "total_discounts_tax_excl", problems)
+        lines = []
+        for index, row in enumerate(_association(raw, "order_rows")):
+            quantity = record_id(row.get("product_quantity"))
+            if quantity is None and _text(row.get("product_quantity")) not in ("0", ""):
+                problems.append(f"field 'order_rows.{index}.product_quantity': not a count")
+                continue
+            count = int(quantity or 0)
+            unit = _money(row.get("unit_price_tax_excl", row.get("product_price")),
+                          f"order_rows.{index}.unit_price_tax_excl", problems)
+            lines.append({
+                "product_id": record_id(row.get("product_id")) or "0",
+                "variation_id": record_id(row.get("product_attribute_id")),
+                "name": _text(row.get("product_name")),
+                "sku": _text(row.get("product_reference")),
+                "quantity": count,
+                "unit_price": unit,
+                "total": unit * count,
+            })
+        if problems:
+            raise InvalidRecord(label, problems)
+        assert created is not None
+        assert state_id is not None
+        if state is None:  # a state the shop no longer lists: unknown, so not paid
+            state = OrderState(state_id, f"state {state_id}", OrderStatus.PENDING_PAYMENT)
+        history = self.history(history_rows)
+        if not history or history[-1].raw_status != state.name:
+            at = max(modified or created, history[-1].at if history else created)
+            history.append(StatusChange(status=state.status, raw_status=state.name, at=at))
+        paid_at = next((c.at for c in history if c.status.is_paid), None)
+        completed = next((c.at for c in history if c.status is OrderStatus.DELIVERED), None)
+        currency = self.currencies.get(record_id(raw.get("id_currency")) or "",
+                                       self.default_currency)
+        customer_id = None
+        email = None
+        first = last = ""
+        if customer is not None:
+            customer_id = None if customer.is_guest else customer.id
+            email = customer.email
+            first, last = customer.first_name, customer.last_name
+        else:
+            customer_id = record_id(raw.get("id_customer"))
+        del invoiced, delivered  # the history says when; kept parsed to reject garbage
+        return build(
+            Order,
+            {
+                "id": order_id,
+                "number": _text(raw.get("reference")) or order_id,
+                "customer_id": customer_id,
+                "email": email,
+                "status": state.status,
+                "raw_status": state.name,
+                "currency": currency,
+                "total": incl if raw.get("total_paid_tax_incl") is not None else total,
+                "total_tax": max(incl - excl, Decimal("0")),
+                "shipping_total": shipping,
+                "discount_total": discounts,
+                "created_at": created,
+                "modified_at": modified,
+                "paid_at": paid_at,
+                "completed_at": completed,
+                "lines": lines,
+                "history": history,
+                "cart_id": record_id(raw.get("id_cart")),
+                "payment_method": _text(raw.get("module")) or _text(raw.get("payment")),
+                "billing_first_name": first,
+                "billing_last_name": last,
+                "source": self._source("order", order_id),
+            },
+            label,
+        )
+
+    def cart(self, raw: Mapping[str, Any]) -> Cart:
+        """A cart with its rows; ``customer_id`` is the customer row it belongs to (None for
+        an unknown visitor). Whether an order was placed from it is decided later, from the
+        orders' ``id_cart``. Raises InvalidRecord."""
+        problems: list[str] = []
+        cart_id = record_id(raw.get("id"))
+        label = f"prestashop cart {cart_id or raw.get('id')!r}"
+        if cart_id is None:
+            raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
+        created = self._when(raw, "date_add", problems)
+        if created is None and not any("date_add" in p for p in problems):
+            problems.append("field 'date_add': missing")
+        updated = self._when(raw, "date_upd", problems)
+        lines = []
+        for index, row in enumerate(_association(raw, "cart_rows")):
+            quantity = _text(row.get("quantity"))
+            if not quantity.isdigit():
+                problems.append(f"field 'cart_rows.{index}.quantity': not a count")
+                continue
+            lines.append({"product_id": record_id(row.get("id_product")) or "0",
+                          "variation_id": record_id(row.get("id_product_attribute")),
+                          "quantity": int(quantity)})
+        if problems:
+            raise InvalidRecord(label, problems)
+        return build(
+            Cart,
+            {
+                "id": cart_id,
+                "customer_id": record_id(raw.get("id_customer")),
+                "created_at": created,
+                "updated_at": updated,
+                "currency": self.currencies.get(record_id(raw.get("id_currency")) or ""),
+                "lines": lines,
+                "source": self._source("cart", cart_id),
+            },
+            label,
+        )
