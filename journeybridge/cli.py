@@ -22,6 +22,8 @@ from journeybridge.errors import (
     PermissionDenied,
     ShopUnreachable,
 )
+from journeybridge.model import Journey
+from journeybridge.stages import StageSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -132,21 +134,56 @@ def sandbox(size: int, seed: int, port: int) -> None:
     click.echo("Stopped.")
 
 
+def _source_options(func: F) -> F:
+    """--shop/--config (a configured shop, from the state store or a pull) or --sandbox N."""
+    func = click.option("--seed", default=1, show_default=True,
+                        help="Sandbox generator seed.")(func)
+    func = click.option("--sandbox", "sandbox_size", type=click.IntRange(50, 100_000),
+                        default=None, help="Use a generated sandbox shop of this size.")(func)
+    func = click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                        default=None, help="Configuration file.")(func)
+    return click.option("--shop", "shop_name", default=None, metavar="NAME",
+                        help="A configured shop (its state store, or a pull when it has "
+                             "none).")(func)
+
+
+def _journeys_from(shop_name: str | None, config_path: str | None, sandbox_size: int | None,
+                   seed: int) -> tuple[list[Journey], datetime, StageSettings]:
+    """The journeys to look at, the moment they were known to, and the stage settings."""
+    from journeybridge.demo import sandbox_journeys
+
+    if sandbox_size is not None or (shop_name is None and config_path is None):
+        journeys, now = sandbox_journeys(sandbox_size or 2000, seed)
+        return journeys, now, StageSettings()
+    from journeybridge.config import load_config
+    from journeybridge.state import open_store
+    from journeybridge.sync import current_journeys
+
+    config = load_config(config_path)
+    shops = config.select(shop_name)
+    if len(shops) != 1:
+        raise ConfigError(f"{config_path or 'the configuration'}: name one shop with --shop "
+                          f"(configured: {', '.join(s.name for s in shops)})")
+    now = datetime.now(timezone.utc)
+    with open_store(config.state_url()) as store:
+        journeys, _, _ = current_journeys(config, shops[0], store, now)
+    return journeys, now, config.stages.settings
+
+
 @main.command()
 @click.argument("person")
-@click.option("--sandbox", "sandbox_size", type=click.IntRange(50, 100_000), default=2000,
-              show_default=True, help="Explain a person of a generated sandbox shop of this size.")
-@click.option("--seed", default=1, show_default=True, help="Sandbox generator seed.")
+@_source_options
 @_errors_to_exit_codes
-def explain(person: str, sandbox_size: int, seed: int) -> None:
+def explain(person: str, shop_name: str | None, config_path: str | None,
+            sandbox_size: int | None, seed: int) -> None:
     """Print one person's timeline, stage and the reasons for it. PERSON is a person key
-    (``customer:42``, ``guest:anna@example.com``) or an e-mail address."""
-    from journeybridge.demo import sandbox_journeys
+    (``customer:42``, ``guest:anna@example.com``) or an e-mail address. Without --shop or
+    --config, a generated sandbox shop is used."""
     from journeybridge.model import normalize_email
     from journeybridge.reporting import explain_journey
     from journeybridge.stages import classify_all
 
-    journeys, now = sandbox_journeys(sandbox_size, seed)
+    journeys, now, settings = _journeys_from(shop_name, config_path, sandbox_size, seed)
     wanted = person.strip()
     email = normalize_email(wanted)
     index = next((i for i, j in enumerate(journeys)
@@ -154,7 +191,7 @@ def explain(person: str, sandbox_size: int, seed: int) -> None:
     if index is None:
         click.echo(f"journeybridge: no person {wanted!r} in this shop", err=True)
         sys.exit(EXIT_PARTIAL)
-    results = classify_all(journeys, now=now)
+    results = classify_all(journeys, now=now, settings=settings)
     click.echo(explain_journey(journeys[index], results[index], max_touchpoints=40))
 
 
@@ -163,22 +200,21 @@ def explain(person: str, sandbox_size: int, seed: int) -> None:
               help="Classify as of this date (default: horizon + 90 days before the data end).")
 @click.option("--horizon", default=90.0, show_default=True, type=click.FloatRange(1, 3650),
               help="Days after the cutoff in which a buyer counts as returned.")
-@click.option("--sandbox", "sandbox_size", type=click.IntRange(50, 100_000), default=2000,
-              show_default=True, help="Backtest a generated sandbox shop of this size.")
-@click.option("--seed", default=1, show_default=True, help="Sandbox generator seed.")
+@_source_options
 @_errors_to_exit_codes
-def backtest(cutoff: datetime | None, horizon: float, sandbox_size: int, seed: int) -> None:
+def backtest(cutoff: datetime | None, horizon: float, shop_name: str | None,
+             config_path: str | None, sandbox_size: int | None, seed: int) -> None:
     """Does the at-risk flag work in this shop? Classify as of a past date and compare with
     what buyers did next: ranking (AUC), precision and recall of the flags and calibration,
-    next to plain days-since-last-order."""
-    from journeybridge.demo import sandbox_journeys
+    next to plain days-since-last-order. Without --shop or --config, a generated sandbox."""
     from journeybridge.stages.backtest import backtest as run_backtest
 
-    journeys, now = sandbox_journeys(sandbox_size, seed)
+    journeys, now, settings = _journeys_from(shop_name, config_path, sandbox_size, seed)
     when = (cutoff.replace(tzinfo=timezone.utc) if cutoff is not None
             else now - timedelta(days=horizon + 90))
     try:
-        report = run_backtest(journeys, when, horizon_days=horizon, data_end=now)
+        report = run_backtest(journeys, when, horizon_days=horizon, settings=settings,
+                              data_end=now)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     click.echo("\n".join(report.lines()))

@@ -105,3 +105,21 @@ def test_backtest_with_a_cutoff_too_late_is_a_configuration_error() -> None:
     result = CliRunner().invoke(main, ["backtest", "--sandbox", "100", "--cutoff", "2999-01-01"])
     assert result.exit_code == 2
     assert "choose an earlier cutoff" in result.output
+
+
+def test_explain_and_backtest_a_configured_shop(tmp_path: Path) -> None:
+    from tests.sync_support import invoke, sandbox_shop
+
+    with sandbox_shop(tmp_path, size=300) as shop:
+        assert invoke(["sync", "--config", str(shop.config)], shop.env).exit_code == 0
+        env = {k: None for k in os.environ if k.startswith("JOURNEYBRIDGE_")}
+        runner = CliRunner()
+        explained = runner.invoke(main, ["explain", "customer:3", "--shop", "sand",
+                                         "--config", str(shop.config)], env={**env, **shop.env})
+        assert explained.exit_code == 0, explained.output
+        assert "(customer 3)" in explained.output and "  why [" in explained.output
+        tested = runner.invoke(main, ["backtest", "--shop", "sand", "--config",
+                                      str(shop.config), "--horizon", "60"],
+                               env={**env, **shop.env})
+        assert tested.exit_code == 0, tested.output
+        assert "ranking (AUC, 0.5 = chance)" in tested.output

@@ -134,7 +134,9 @@ def fit_churn_model(people: FactsTable | Sequence[PersonFacts],
                                     min_customers=settings.min_customers_for_fit,
                                     min_repeat_buyers=settings.min_repeat_buyers_for_fit)
     if not stability:
-        return ChurnModel(None, f"no churn model: {stability.reason}; the gap gates alone "
+        why = stability.reason.rstrip(".")
+        why = why[:1].lower() + why[1:]
+        return ChurnModel(None, f"no churn model: {why}; the gap gates alone "
                                 "decide", count)
     params = fit_bgnbd(grouped.frequency, grouped.recency, grouped.age, weights=grouped.counts)
     if not params.converged:
