@@ -222,6 +222,14 @@ class PrestaMapping:
         text = str(value).strip()
         if not text or text in ZERO_DATES or text.startswith("0000-00-00"):
             return None
+        if len(text) in (10, 19) and text[4] == "-":
+            try:  # the shape the Webservice uses: the fast path
+                naive = datetime.fromisoformat(text)
+            except ValueError:
+                pass
+            else:
+                if naive.tzinfo is None:
+                    return naive.replace(tzinfo=self._zone).astimezone(timezone.utc)
         for fmt in _DATE_FORMATS:
             try:
                 naive = datetime.strptime(text, fmt)

@@ -278,7 +278,9 @@ def assemble_prestashop(shop: str, customers: Iterable[Person], orders: Iterable
                                             journey.reviews))
     merged = {row.email for row in customers if row.is_guest and row.email
               and row.email in account_of_email}
-    result.guests_merged_into_customers = max(result.guests_merged_into_customers, len(merged))
+    merged.update(o.email for o in orders if o.customer_id is None and o.email
+                  and o.email in account_of_email)
+    result.guests_merged_into_customers = len(merged)
     return result
 
 
