@@ -685,3 +685,12 @@ def test_group_customers_roundtrip(data: tuple[np.ndarray, ...], copies: int) ->
     np.testing.assert_array_equal(grouped.age[grouped.inverse], age)
     triples = set(zip(grouped.frequency, grouped.recency, grouped.age, strict=True))
     assert len(triples) == len(grouped)
+
+
+def test_fit_on_a_vanishingly_short_history_stays_quiet_and_finite() -> None:
+    """Found by hypothesis: one customer with a repeat purchase at the same instant and an
+    age of 4e-293 drove the optimiser into overflowing trial points (a RuntimeWarning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = fit_bgnbd(np.array([1.0]), np.array([0.0]), np.array([4.1613531e-293]))
+    assert all(math.isfinite(v) for v in fit.as_tuple())

@@ -397,9 +397,12 @@ def fit_bgnbd(
 
     def fun(log_theta: FloatArray) -> tuple[float, FloatArray]:
         theta = np.exp(log_theta)
-        ll, grad = obj.log_likelihood(theta)
-        value = -ll / total_w + penalizer * float(np.dot(log_theta, log_theta))
-        g = -grad * theta / total_w + 2.0 * penalizer * log_theta
+        # at extreme trial parameters the terms may overflow: such a point is simply not
+        # finite (handled below), not a warning for the caller
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            ll, grad = obj.log_likelihood(theta)
+            value = -ll / total_w + penalizer * float(np.dot(log_theta, log_theta))
+            g = -grad * theta / total_w + 2.0 * penalizer * log_theta
         if not (math.isfinite(value) and np.all(np.isfinite(g))):
             return math.inf, np.zeros(4)
         return value, g
@@ -457,9 +460,11 @@ def fit_bgnbd(
         a=float(theta[2]),
         b=float(theta[3]),
     )
-    ll_total, _ = _Objective(x, tx, age_arr, w).log_likelihood(
-        np.array(params.as_tuple(), dtype=np.float64)
-    )
+    # the log-likelihood in the caller's time unit: on the scaled data, less one log(scale)
+    # per repeat purchase (each purchase time is a density in time); computed this way it
+    # stays finite however small or large the unit
+    ll_scaled, _ = obj.log_likelihood(theta)
+    ll_total = ll_scaled - float(np.dot(w, x)) * math.log(scale)
     return BGNBDParams(
         r=params.r,
         alpha=params.alpha,
