@@ -34,3 +34,11 @@ def test_the_segment_examples_parse() -> None:
 def test_the_two_setup_commands_are_there() -> None:
     assert "pip install . && journeybridge demo" in README
     assert 'pip install -e ".[test]" && python -m pytest' in README
+
+
+def test_the_prestashop_example_loads(tmp_path: Path) -> None:
+    example = next(block for block in _toml_blocks() if 'platform = "prestashop"' in block)
+    path = tmp_path / "config.toml"
+    path.write_text(example, encoding="utf-8")
+    config = load_config(path)
+    assert config.shops["presta"].platform == "prestashop"
