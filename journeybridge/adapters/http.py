@@ -34,6 +34,8 @@ __all__ = [
     "BadBodyError",
     "RetryPolicy",
     "RetryableStatusError",
+    "looks_html",
+    "network_reason",
     "parse_json_body",
     "parse_retry_after",
     "redact",
@@ -205,3 +207,26 @@ def parse_json_body(response: requests.Response) -> Any:
     if "html" in content_type.lower() or stripped.lower().startswith(("<!doctype", "<html")):
         raise BadBodyError("an HTML page where JSON was expected", response)
     raise BadBodyError("a body that is not valid JSON (truncated or garbled)", response)
+
+
+def looks_html(response: requests.Response) -> bool:
+    """True when an answer is an HTML page (by its Content-Type or its first bytes)."""
+    content_type = response.headers.get("Content-Type", "").lower()
+    head = response.text.lstrip()[:200].lower()
+    return "html" in content_type or head.startswith(("<!doctype", "<html"))
+
+
+def network_reason(exc: requests.RequestException) -> str:
+    """What went wrong on the network, in a few words a shop owner understands."""
+    if isinstance(exc, requests.Timeout):
+        return "the shop did not answer in time"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake failed (certificate problem?)"
+    if isinstance(exc, requests.ConnectionError):
+        text = str(exc)
+        if "Name or service not known" in text or "getaddrinfo" in text or "resolve" in text:
+            return "the host name does not resolve"
+        if "refused" in text.lower():
+            return "connection refused"
+        return "the connection failed or was dropped"
+    return f"request failed ({type(exc).__name__})"

@@ -52,6 +52,8 @@ from journeybridge.adapters.http import (
     BadBodyError,
     RetryableStatusError,
     RetryPolicy,
+    looks_html,
+    network_reason,
     parse_json_body,
     redact,
 )
@@ -121,11 +123,6 @@ def _as_int(value: Any) -> int:
     except (TypeError, ValueError):
         return 0
 
-
-def _looks_html(response: requests.Response) -> bool:
-    content_type = response.headers.get("Content-Type", "").lower()
-    head = response.text.lstrip()[:200].lower()
-    return "html" in content_type or head.startswith(("<!doctype", "<html"))
 
 
 class PrestaClient:
@@ -237,7 +234,7 @@ class PrestaClient:
             ) from None
         except requests.RequestException as exc:
             raise ShopUnreachable(
-                f"{_network_reason(exc)} (after {policy.attempts} attempt(s))",
+                f"{network_reason(exc)} (after {policy.attempts} attempt(s))",
                 shop_url=self.url, endpoint=endpoint,
             ) from None
 
@@ -268,7 +265,7 @@ class PrestaClient:
             if not text.lstrip().startswith("<?xml") and "<prestashop" not in text[:500]:
                 raise BadBodyError("a body that is not the Webservice's XML", response)
             return PrestaResponse(text, status, version)
-        if _looks_html(response):
+        if looks_html(response):
             raise BadBodyError("an HTML page where the Webservice's JSON was expected",
                                response)
         return PrestaResponse(parse_json_body(response), status, version)
@@ -314,7 +311,7 @@ class PrestaClient:
             return self._make(PermissionDenied, response, endpoint,
                               f"{_short(text)}: the key is read-only for it; allow PUT on "
                               "customers and POST on groups for write-back", code=first)
-        if not errors and _looks_html(response):
+        if not errors and looks_html(response):
             return self._make(NotAShopAPI, response, endpoint,
                               "an HTML page where the PrestaShop Webservice was expected: is "
                               "this the shop's address, with friendly URLs (/api/) working?")
@@ -332,16 +329,4 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _network_reason(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.Timeout):
-        return "the shop did not answer in time"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS handshake failed (certificate problem?)"
-    if isinstance(exc, requests.ConnectionError):
-        text = str(exc)
-        if "Name or service not known" in text or "getaddrinfo" in text or "resolve" in text:
-            return "the host name does not resolve"
-        if "refused" in text.lower():
-            return "connection refused"
-        return "the connection failed or was dropped"
-    return f"request failed ({type(exc).__name__})"
+

@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from journeybridge.adapters.fields import money, text
 from journeybridge.errors import InvalidRecord
 from journeybridge.model import (
     Cart,
@@ -88,8 +89,8 @@ def lang_values(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        text = str(value).strip()
-        return [text] if text else []
+        single = str(value).strip()
+        return [single] if single else []
     items = value.get("language", [value]) if isinstance(value, dict) else value
     out: list[str] = []
     if isinstance(items, list):
@@ -105,9 +106,9 @@ def lang_text(value: Any, language_id: str | None = None) -> str:
     if isinstance(value, list) and language_id is not None:
         for item in value:
             if isinstance(item, dict) and record_id(item.get("id")) == language_id:
-                text = item.get("value")
-                if isinstance(text, str) and text.strip():
-                    return text.strip()
+                found = item.get("value")
+                if isinstance(found, str) and found.strip():
+                    return found.strip()
     values = lang_values(value)
     return values[0] if values else ""
 
@@ -165,26 +166,6 @@ class CustomerRow:
     last_name: str = ""
 
 
-def _text(value: Any) -> str:
-    if value is None or isinstance(value, bool):
-        return ""
-    if isinstance(value, (str, int, float)):
-        return str(value).strip()
-    return ""
-
-
-def _money(value: Any, name: str, problems: list[str]) -> Decimal:
-    if value is None or value == "":
-        return Decimal("0")
-    amount: Decimal | None
-    try:
-        amount = Decimal(str(value).strip()) if not isinstance(value, bool) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        problems.append(f"field '{name}': not an amount ({str(value)[:20]!r})")
-        return Decimal("0")
-    return amount
 
 
 def _association(raw: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
@@ -219,12 +200,12 @@ class PrestaMapping:
         Raises ValueError for a string that is not a date."""
         if value is None:
             return None
-        text = str(value).strip()
-        if not text or text in ZERO_DATES or text.startswith("0000-00-00"):
+        stamp = str(value).strip()
+        if not stamp or stamp in ZERO_DATES or stamp.startswith("0000-00-00"):
             return None
-        if len(text) in (10, 19) and text[4] == "-":
+        if len(stamp) in (10, 19) and stamp[4] == "-":
             try:  # the shape the Webservice uses: the fast path
-                naive = datetime.fromisoformat(text)
+                naive = datetime.fromisoformat(stamp)
             except ValueError:
                 pass
             else:
@@ -232,11 +213,11 @@ class PrestaMapping:
                     return naive.replace(tzinfo=self._zone).astimezone(timezone.utc)
         for fmt in _DATE_FORMATS:
             try:
-                naive = datetime.strptime(text, fmt)
+                naive = datetime.strptime(stamp, fmt)
             except ValueError:
                 continue
             return naive.replace(tzinfo=self._zone).astimezone(timezone.utc)
-        raise ValueError(f"not a date: {text[:30]!r}")
+        raise ValueError(f"not a date: {stamp[:30]!r}")
 
     def shop_time(self, moment: datetime) -> str:
         """An aware moment as the shop writes dates (its zone, no offset): for date filters."""
@@ -277,7 +258,7 @@ class PrestaMapping:
         if row_id is None:
             raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
         is_guest = flag(raw.get("is_guest"))
-        email = normalize_email(_text(raw.get("email")))
+        email = normalize_email(text(raw.get("email")))
         if is_guest and email is None:
             problems.append("field 'email': a guest row needs an e-mail address (its identity)")
         registered = self._when(raw, "date_add", problems)
@@ -300,8 +281,8 @@ class PrestaMapping:
                 "customer_id": row_id,
                 "is_guest": is_guest,
                 "email": email,
-                "first_name": _text(raw.get("firstname")),
-                "last_name": _text(raw.get("lastname")),
+                "first_name": text(raw.get("firstname")),
+                "last_name": text(raw.get("lastname")),
                 "roles": ("guest",) if is_guest else ("customer",),
                 "groups": groups,
                 "registered_at": registered,
@@ -353,29 +334,29 @@ class PrestaMapping:
         modified = self._when(raw, "date_upd", problems)
         invoiced = self._when(raw, "invoice_date", problems)
         delivered = self._when(raw, "delivery_date", problems)
-        incl = _money(raw.get("total_paid_tax_incl", raw.get("total_paid")),
+        incl = money(raw.get("total_paid_tax_incl", raw.get("total_paid")),
                       "total_paid_tax_incl", problems)
-        excl = _money(raw.get("total_paid_tax_excl", raw.get("total_paid")),
+        excl = money(raw.get("total_paid_tax_excl", raw.get("total_paid")),
                       "total_paid_tax_excl", problems)
-        total = _money(raw.get("total_paid"), "total_paid", problems)
-        shipping = _money(raw.get("total_shipping_tax_excl", raw.get("total_shipping")),
+        total = money(raw.get("total_paid"), "total_paid", problems)
+        shipping = money(raw.get("total_shipping_tax_excl", raw.get("total_shipping")),
                           "total_shipping_tax_excl", problems)
-        discounts = _money(raw.get("total_discounts_tax_excl", raw.get("total_discounts")),
+        discounts = money(raw.get("total_discounts_tax_excl", raw.get("total_discounts")),
                            "total_discounts_tax_excl", problems)
         lines = []
         for index, row in enumerate(_association(raw, "order_rows")):
             quantity = record_id(row.get("product_quantity"))
-            if quantity is None and _text(row.get("product_quantity")) not in ("0", ""):
+            if quantity is None and text(row.get("product_quantity")) not in ("0", ""):
                 problems.append(f"field 'order_rows.{index}.product_quantity': not a count")
                 continue
             count = int(quantity or 0)
-            unit = _money(row.get("unit_price_tax_excl", row.get("product_price")),
+            unit = money(row.get("unit_price_tax_excl", row.get("product_price")),
                           f"order_rows.{index}.unit_price_tax_excl", problems)
             lines.append({
                 "product_id": record_id(row.get("product_id")) or "0",
                 "variation_id": record_id(row.get("product_attribute_id")),
-                "name": _text(row.get("product_name")),
-                "sku": _text(row.get("product_reference")),
+                "name": text(row.get("product_name")),
+                "sku": text(row.get("product_reference")),
                 "quantity": count,
                 "unit_price": unit,
                 "total": unit * count,
@@ -408,7 +389,7 @@ class PrestaMapping:
             Order,
             {
                 "id": order_id,
-                "number": _text(raw.get("reference")) or order_id,
+                "number": text(raw.get("reference")) or order_id,
                 "customer_id": customer_id,
                 "email": email,
                 "status": state.status,
@@ -425,7 +406,7 @@ class PrestaMapping:
                 "lines": lines,
                 "history": history,
                 "cart_id": record_id(raw.get("id_cart")),
-                "payment_method": _text(raw.get("module")) or _text(raw.get("payment")),
+                "payment_method": text(raw.get("module")) or text(raw.get("payment")),
                 "billing_first_name": first,
                 "billing_last_name": last,
                 "source": self._source("order", order_id),
@@ -448,7 +429,7 @@ class PrestaMapping:
         updated = self._when(raw, "date_upd", problems)
         lines = []
         for index, row in enumerate(_association(raw, "cart_rows")):
-            quantity = _text(row.get("quantity"))
+            quantity = text(row.get("quantity"))
             if not quantity.isdigit():
                 problems.append(f"field 'cart_rows.{index}.quantity': not a count")
                 continue

@@ -28,6 +28,8 @@ from journeybridge.adapters.http import (
     BadBodyError,
     RetryableStatusError,
     RetryPolicy,
+    looks_html,
+    network_reason,
     parse_json_body,
     redact,
 )
@@ -198,7 +200,7 @@ class WooClient:
                 shop_url=self.url, endpoint=f"GET {endpoint}",
                 status=exc.response.status_code) from None
         except requests.RequestException as exc:
-            raise ShopUnreachable(_network_reason(exc), shop_url=self.url,
+            raise ShopUnreachable(network_reason(exc), shop_url=self.url,
                                   endpoint=f"GET {endpoint}") from None
 
     # -- requests ---------------------------------------------------------------------------
@@ -258,7 +260,7 @@ class WooClient:
             ) from None
         except requests.RequestException as exc:
             raise ShopUnreachable(
-                f"{_network_reason(exc)} (after {self.retry.attempts} attempts)",
+                f"{network_reason(exc)} (after {self.retry.attempts} attempts)",
                 shop_url=self.url, endpoint=where,
             ) from None
 
@@ -272,7 +274,7 @@ class WooClient:
         def make(kind: type[ShopError], text: str) -> ShopError:
             return kind(text, shop_url=self.url, endpoint=where, status=status, code=code)
 
-        if code is None and _looks_html(response):
+        if code is None and looks_html(response):
             return make(NotAShopAPI, "an HTML page where the WooCommerce API was expected: "
                                      "is this the WordPress site's address?")
         if code == "rest_no_route":
@@ -313,11 +315,6 @@ def _int_header(response: requests.Response, name: str) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
 
 
-def _looks_html(response: requests.Response) -> bool:
-    content_type = response.headers.get("Content-Type", "").lower()
-    return "html" in content_type or response.text.lstrip().lower().startswith(("<!doctype",
-                                                                                "<html"))
-
 
 def _json_or_none(response: requests.Response) -> Any:
     try:
@@ -347,16 +344,4 @@ def _is_wp_index(response: requests.Response) -> bool:
     return isinstance(data, dict) and ("namespaces" in data or "routes" in data)
 
 
-def _network_reason(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.Timeout):
-        return "the shop did not answer in time"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS handshake failed (certificate problem?)"
-    if isinstance(exc, requests.ConnectionError):
-        text = str(exc)
-        if "Name or service not known" in text or "getaddrinfo" in text or "resolve" in text:
-            return "the host name does not resolve"
-        if "refused" in text.lower():
-            return "connection refused"
-        return "the connection failed or was dropped"
-    return f"request failed ({type(exc).__name__})"
+

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from journeybridge.adapters.fields import money, text
 from journeybridge.errors import InvalidRecord
 from journeybridge.model import (
     Order,
@@ -67,13 +68,6 @@ def map_status(raw: str, paid: bool, extra: Mapping[str, OrderStatus] | None = N
     return status
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (str, int, float)):
-        return str(value).strip()
-    return ""
-
 
 def _id(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
@@ -84,18 +78,6 @@ def _id(value: Any) -> str | None:
         return str(int(value)) if int(value) > 0 else None
     return None
 
-
-def _money(value: Any, name: str, problems: list[str]) -> Decimal:
-    if value is None or value == "":
-        return Decimal("0")
-    try:
-        amount = Decimal(str(value).strip()) if not isinstance(value, bool) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        problems.append(f"field '{name}': not an amount ({str(value)[:20]!r})")
-        return Decimal("0")
-    return amount
 
 
 @dataclass
@@ -164,12 +146,12 @@ class WooMapping:
             if subscribed and meta.get(self.newsletter_date_key):
                 at = self._when({"d_gmt": meta[self.newsletter_date_key]}, "d", problems)
             newsletter = {"subscribed": subscribed, "at": at}
-        role = _text(raw.get("role"))
+        role = text(raw.get("role"))
         registered = self._when(raw, "date_created", problems)
         modified = self._when(raw, "date_modified", problems)
         if problems:
             raise InvalidRecord(label, problems)
-        email = _text(raw.get("email")) or _text(billing.get("email"))
+        email = text(raw.get("email")) or text(billing.get("email"))
         return build(
             Person,
             {
@@ -178,13 +160,13 @@ class WooMapping:
                 "key": f"customer:{customer_id}",
                 "customer_id": customer_id,
                 "email": email or None,
-                "first_name": _text(raw.get("first_name")) or _text(billing.get("first_name")),
-                "last_name": _text(raw.get("last_name")) or _text(billing.get("last_name")),
-                "phone": _text(billing.get("phone")),
-                "city": _text(billing.get("city")),
-                "state": _text(billing.get("state")),
-                "postcode": _text(billing.get("postcode")),
-                "country": _text(billing.get("country")),
+                "first_name": text(raw.get("first_name")) or text(billing.get("first_name")),
+                "last_name": text(raw.get("last_name")) or text(billing.get("last_name")),
+                "phone": text(billing.get("phone")),
+                "city": text(billing.get("city")),
+                "state": text(billing.get("state")),
+                "postcode": text(billing.get("postcode")),
+                "country": text(billing.get("country")),
                 "roles": (role,) if role else (),
                 "registered_at": registered,
                 "modified_at": modified,
@@ -203,7 +185,7 @@ class WooMapping:
         label = f"woocommerce order {order_id or raw.get('id')!r}"
         if order_id is None:
             raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
-        raw_status = _text(raw.get("status"))
+        raw_status = text(raw.get("status"))
         if not raw_status:
             problems.append("field 'status': missing")
         billing = raw.get("billing") if isinstance(raw.get("billing"), dict) else {}
@@ -221,17 +203,17 @@ class WooMapping:
             if not isinstance(quantity, int) or isinstance(quantity, bool):
                 problems.append(f"field 'line_items.{index}.quantity': not an integer")
                 continue
-            total = _money(item.get("total"), f"line_items.{index}.total", problems)
+            total = money(item.get("total"), f"line_items.{index}.total", problems)
             price_raw = item.get("price")
-            unit = (_money(price_raw, f"line_items.{index}.price", problems)
+            unit = (money(price_raw, f"line_items.{index}.price", problems)
                     if price_raw is not None else
                     (total / quantity if quantity else Decimal("0")))
             variation = _id(item.get("variation_id"))
             lines.append({
                 "product_id": str(item.get("product_id") or "0"),
                 "variation_id": variation,
-                "name": _text(item.get("name")),
-                "sku": _text(item.get("sku")),
+                "name": text(item.get("name")),
+                "sku": text(item.get("sku")),
                 "quantity": quantity,
                 "unit_price": unit,
                 "total": total,
@@ -240,12 +222,12 @@ class WooMapping:
         for index, refund in enumerate(raw.get("refunds") or []):
             if not isinstance(refund, dict):
                 continue
-            amount = _money(refund.get("total"), f"refunds.{index}.total", problems)
+            amount = money(refund.get("total"), f"refunds.{index}.total", problems)
             refunds.append({"id": str(refund.get("id")), "amount": abs(amount),
-                            "reason": _text(refund.get("reason"))})
-        coupons = tuple(_text(c.get("code")) for c in raw.get("coupon_lines") or []
+                            "reason": text(refund.get("reason"))})
+        coupons = tuple(text(c.get("code")) for c in raw.get("coupon_lines") or []
                         if isinstance(c, dict) and c.get("code"))
-        totals = {name: _money(raw.get(name), name, problems)
+        totals = {name: money(raw.get(name), name, problems)
                   for name in ("total", "total_tax", "shipping_total", "discount_total")}
         modified = self._when(raw, "date_modified", problems)
         completed = self._when(raw, "date_completed", problems)
@@ -256,12 +238,12 @@ class WooMapping:
             Order,
             {
                 "id": order_id,
-                "number": _text(raw.get("number")) or order_id,
+                "number": text(raw.get("number")) or order_id,
                 "customer_id": _id(raw.get("customer_id")),
-                "email": _text(billing.get("email")) or None,
+                "email": text(billing.get("email")) or None,
                 "status": status,
                 "raw_status": raw_status,
-                "currency": _text(raw.get("currency")),
+                "currency": text(raw.get("currency")),
                 **totals,
                 "created_at": created,
                 "modified_at": modified,
@@ -270,16 +252,16 @@ class WooMapping:
                 "lines": lines,
                 "refunds": refunds,
                 "coupons": coupons,
-                "payment_method": _text(raw.get("payment_method")),
-                "client_ip": _text(raw.get("customer_ip_address")),
-                "user_agent": _text(raw.get("customer_user_agent")),
-                "billing_first_name": _text(billing.get("first_name")),
-                "billing_last_name": _text(billing.get("last_name")),
-                "billing_phone": _text(billing.get("phone")),
-                "billing_city": _text(billing.get("city")),
-                "billing_state": _text(billing.get("state")),
-                "billing_postcode": _text(billing.get("postcode")),
-                "billing_country": _text(billing.get("country")).upper(),
+                "payment_method": text(raw.get("payment_method")),
+                "client_ip": text(raw.get("customer_ip_address")),
+                "user_agent": text(raw.get("customer_user_agent")),
+                "billing_first_name": text(billing.get("first_name")),
+                "billing_last_name": text(billing.get("last_name")),
+                "billing_phone": text(billing.get("phone")),
+                "billing_city": text(billing.get("city")),
+                "billing_state": text(billing.get("state")),
+                "billing_postcode": text(billing.get("postcode")),
+                "billing_country": text(billing.get("country")).upper(),
                 "meta": {k: v for k, v in self._meta(raw).items()
                          if k.startswith(self.meta_prefix)
                          or k in ("_meta_event_id", "meta_event_id")},
@@ -303,10 +285,10 @@ class WooMapping:
             {
                 "id": review_id,
                 "product_id": str(raw.get("product_id") or "0"),
-                "email": _text(raw.get("reviewer_email")) or None,
+                "email": text(raw.get("reviewer_email")) or None,
                 "rating": raw.get("rating"),
                 "verified": bool(raw.get("verified")),
-                "approved": _text(raw.get("status") or "approved") == "approved",
+                "approved": text(raw.get("status") or "approved") == "approved",
                 "created_at": created,
                 "source": self._source("product_review", review_id),
             },
