@@ -42,7 +42,6 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -54,7 +53,15 @@ from typing import Any
 import pytest
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.realshop.common import (
+    free_port,
+    in_ci,
+    parse_env_file,
+    shared_dir,
+    tail,
+    unavailable,
+)
+
 SEED_SCRIPT = Path(__file__).with_name("presta_seed.php")
 EXPECTED_NAME = "journeybridge-seed-expected.json"
 MARKER_NAME = "journeybridge-seed.marker"
@@ -95,44 +102,13 @@ class RealPresta:
         return f"{self.url}/api/"
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() == "true"
 
-
-def _unavailable(reason: str) -> None:
-    """Skip locally; in CI a real shop that cannot run is a failure, never a skip."""
-    if _in_ci():
-        pytest.fail(f"{reason} (CI=true: real-shop tests must not be skipped)", pytrace=False)
-    pytest.skip(reason)
-
-
-def shared_dir() -> Path:
-    override = os.environ.get("JOURNEYBRIDGE_SHARED")
-    return Path(override).expanduser().resolve() if override else REPO_ROOT.parent / "shared"
 
 
 def real_presta_dir() -> Path:
     return shared_dir() / "real-presta"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def parse_env_file(path: Path) -> dict[str, str]:
-    """``NAME=value`` lines; one level of surrounding double quotes is removed."""
-    env: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        name, sep, value = line.partition("=")
-        if sep and name.strip():
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] == '"':
-                value = value[1:-1]
-            env[name.strip()] = value
-    return env
 
 
 def _from_env(env: dict[str, str]) -> RealPresta:
@@ -146,13 +122,6 @@ def _from_env(env: dict[str, str]) -> RealPresta:
         php_flags=tuple(shlex.split(env["PS_PHP_FLAGS"])),
     )
 
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return f"({path} not readable)"
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def _is_up(url: str, key: str) -> bool:
@@ -206,10 +175,10 @@ def _start(script_dir: Path, root: Path, port: int) -> RealPresta:
         pytest.fail(
             f"real PrestaShop did not start (start.sh {root} {port} -> "
             f"{'timeout' if rc is None else f'exit {rc}'}).\n"
-            f"--- start.sh output ---\n{_tail(out_path)}\n"
-            f"--- {logs / 'install.log'} ---\n{_tail(logs / 'install.log', 10)}\n"
-            f"--- {logs / 'php-server.log'} ---\n{_tail(logs / 'php-server.log', 10)}\n"
-            f"--- {logs / 'mysqld.err'} ---\n{_tail(logs / 'mysqld.err', 10)}",
+            f"--- start.sh output ---\n{tail(out_path)}\n"
+            f"--- {logs / 'install.log'} ---\n{tail(logs / 'install.log', 10)}\n"
+            f"--- {logs / 'php-server.log'} ---\n{tail(logs / 'php-server.log', 10)}\n"
+            f"--- {logs / 'mysqld.err'} ---\n{tail(logs / 'mysqld.err', 10)}",
             pytrace=False,
         )
     return _from_env(parse_env_file(root / "env"))
@@ -270,7 +239,7 @@ def _seed(script_dir: Path, shop: RealPresta) -> None:
     out = shop.root / "journeybridge-seed-output.txt"
     out.write_bytes(b"")
     if _script(script_dir, "reset.sh", str(shop.root), timeout=300, out=out) != 0:
-        pytest.fail(f"reset.sh {shop.root} failed:\n{_tail(out)}", pytrace=False)
+        pytest.fail(f"reset.sh {shop.root} failed:\n{tail(out)}", pytrace=False)
     expected = shop.root / EXPECTED_NAME
     expected.unlink(missing_ok=True)
     started = time.monotonic()
@@ -302,11 +271,11 @@ def _seed(script_dir: Path, shop: RealPresta) -> None:
 @pytest.fixture(scope="session")
 def real_presta(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPresta]:
     """A running, seeded real PrestaShop 8.1.2 for the whole session."""
-    if os.environ.get("JOURNEYBRIDGE_SKIP_REAL_SHOPS", "") in ("1", "true", "yes") and not _in_ci():
+    if os.environ.get("JOURNEYBRIDGE_SKIP_REAL_SHOPS", "") in ("1", "true", "yes") and not in_ci():
         pytest.skip("real PrestaShop skipped: JOURNEYBRIDGE_SKIP_REAL_SHOPS is set")
     script_dir = real_presta_dir()
     if not (script_dir / "start.sh").is_file():
-        _unavailable(
+        unavailable(
             "real PrestaShop not available: ../shared/real-presta/ not found"
             f" (looked in {script_dir})"
         )
@@ -314,7 +283,7 @@ def real_presta(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPresta
     persistent = os.environ.get("JOURNEYBRIDGE_REAL_PRESTA_ROOT", "").strip()
     if persistent:
         root = Path(persistent).expanduser().resolve()
-        port = _free_port()
+        port = free_port()
         already_running = False
         if (root / "env").is_file():
             env = parse_env_file(root / "env")
@@ -326,7 +295,7 @@ def real_presta(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPresta
         if len(str(scratch / "shop" / "mysql.sock")) > 100:  # unix socket paths: 107 bytes at most
             scratch = Path(tempfile.mkdtemp(prefix="jb-presta-"))
         root = scratch / "shop"
-        port = _free_port()
+        port = free_port()
         already_running = False
 
     started = time.monotonic()

@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -45,7 +44,15 @@ from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.realshop.common import (
+    free_port,
+    in_ci,
+    parse_env_file,
+    shared_dir,
+    tail,
+    unavailable,
+)
+
 SEED_SCRIPT = Path(__file__).with_name("woo_seed.php")
 EXPECTED_NAME = "journeybridge-seed-expected.json"
 MARKER_NAME = "journeybridge-seed.marker"
@@ -71,40 +78,13 @@ class RealWoo:
     php_dir: Path
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() == "true"
 
-
-def _unavailable(reason: str) -> None:
-    """Skip locally; in CI a real shop that cannot run is a failure, never a skip."""
-    if _in_ci():
-        pytest.fail(f"{reason} (CI=true: real-shop tests must not be skipped)", pytrace=False)
-    pytest.skip(reason)
-
-
-def shared_dir() -> Path:
-    override = os.environ.get("JOURNEYBRIDGE_SHARED")
-    return Path(override).expanduser().resolve() if override else REPO_ROOT.parent / "shared"
 
 
 def real_woo_dir() -> Path:
     return shared_dir() / "real-woo"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def parse_env_file(path: Path) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        name, sep, value = line.partition("=")
-        if sep and name.strip():
-            env[name.strip()] = value.strip()
-    return env
 
 
 def _real_woo_from_env(env: dict[str, str]) -> RealWoo:
@@ -118,13 +98,6 @@ def _real_woo_from_env(env: dict[str, str]) -> RealWoo:
         php_dir=Path(env["WOO_PHP"]),
     )
 
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return f"({path} not readable)"
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def _is_up(url: str) -> bool:
@@ -175,8 +148,8 @@ def _start(script_dir: Path, root: Path, port: int) -> RealWoo:
         pytest.fail(
             f"real WooCommerce did not start (start.sh {root} {port} -> "
             f"{'timeout' if rc is None else f'exit {rc}'}).\n"
-            f"--- start.sh output ---\n{_tail(out_path)}\n"
-            f"--- {root / 'start.log'} ---\n{_tail(root / 'start.log')}",
+            f"--- start.sh output ---\n{tail(out_path)}\n"
+            f"--- {root / 'start.log'} ---\n{tail(root / 'start.log')}",
             pytrace=False,
         )
     return _real_woo_from_env(parse_env_file(root / "env"))
@@ -242,7 +215,7 @@ def _seed(shop: RealWoo) -> None:
         pytest.fail(
             f"seeding the real WooCommerce failed (exit {proc.returncode}).\n"
             f"stdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-4000:]}\n"
-            f"--- {shop.root / 'debug.log'} ---\n{_tail(shop.root / 'debug.log', 10)}",
+            f"--- {shop.root / 'debug.log'} ---\n{tail(shop.root / 'debug.log', 10)}",
             pytrace=False,
         )
     _dump_seed(shop)
@@ -257,11 +230,11 @@ def _seed(shop: RealWoo) -> None:
 @pytest.fixture(scope="session")
 def real_woo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealWoo]:
     """A running, seeded real WooCommerce 10.0.2 for the whole session."""
-    if os.environ.get("JOURNEYBRIDGE_SKIP_REAL_SHOPS", "") in ("1", "true", "yes") and not _in_ci():
+    if os.environ.get("JOURNEYBRIDGE_SKIP_REAL_SHOPS", "") in ("1", "true", "yes") and not in_ci():
         pytest.skip("real WooCommerce skipped: JOURNEYBRIDGE_SKIP_REAL_SHOPS is set")
     script_dir = real_woo_dir()
     if not (script_dir / "start.sh").is_file():
-        _unavailable(
+        unavailable(
             "real WooCommerce not available: ../shared/real-woo/ not found"
             f" (looked in {script_dir})"
         )
@@ -273,7 +246,7 @@ def real_woo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealWoo]:
             # Unseeded, half-seeded or seeded by an older seed script: start afresh.
             _stop(script_dir, root)
             shutil.rmtree(root)
-        port = _free_port()
+        port = free_port()
         if (root / "env").is_file():
             # The API keys' OAuth signatures cover the URL: keep the port the shop was made with.
             port = int(parse_env_file(root / "env")["WOO_URL"].rsplit(":", 1)[1])
@@ -285,7 +258,7 @@ def real_woo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealWoo]:
         if len(str(scratch / "shop" / "mysql.sock")) > 100:  # unix socket paths: 107 bytes at most
             scratch = Path(tempfile.mkdtemp(prefix="jb-woo-"))
         root = scratch / "shop"
-        port = _free_port()
+        port = free_port()
         already_running = False
 
     started = time.monotonic()
