@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from journeybridge import __version__
+from journeybridge.cli_common import EXIT_CONFIG, EXIT_PARTIAL, EXIT_UNREACHABLE
 from journeybridge.errors import (
     AuthenticationError,
     ConfigError,
@@ -27,10 +28,6 @@ from journeybridge.stages import StageSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK = 0
-EXIT_PARTIAL = 1
-EXIT_CONFIG = 2
-EXIT_UNREACHABLE = 3
 
 
 def _errors_to_exit_codes(func: F) -> F:

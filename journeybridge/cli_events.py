@@ -23,6 +23,13 @@ from typing import TextIO
 
 import click
 
+from journeybridge.cli_common import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_UNREACHABLE,
+    parse_moment,
+)
 from journeybridge.errors import ConfigError, JourneybridgeError
 from journeybridge.events import (
     ConsentPolicy,
@@ -40,18 +47,7 @@ from journeybridge.model import Journey
 __all__ = ["export_events_command"]
 
 TOKEN_ENV = "JOURNEYBRIDGE_META_ACCESS_TOKEN"  # noqa: S105 - a variable name
-EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_UNREACHABLE = 0, 1, 2, 3
 
-
-def _moment(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"{option}: expected a date (2026-11-01) or an ISO 8601 time, "
-                          f"got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @contextlib.contextmanager
@@ -246,8 +242,8 @@ def _run(*, since_text: str | None, until_text: str | None, out_path: str | None
         raise ConfigError("choose one source: --sandbox, --url, or a configured shop")
     if not out_path and not send:
         raise ConfigError("nothing to do: give --out FILE (or '-') and/or --send")
-    since = _moment(since_text, "--since") or datetime.now(timezone.utc) - timedelta(days=7)
-    until = _moment(until_text, "--until")
+    since = parse_moment(since_text, "--since") or datetime.now(timezone.utc) - timedelta(days=7)
+    until = parse_moment(until_text, "--until")
     token = ""
     if send:
         if not pixel_id:

@@ -25,13 +25,21 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from journeybridge.cli_common import (
+    EXIT_CONFIG,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_UNREACHABLE,
+    parse_moment,
+)
 from journeybridge.config import Config, default_config_path, example_config, load_config
 from journeybridge.errors import (
     AuthenticationError,
@@ -47,11 +55,6 @@ __all__ = ["COMMANDS", "EXIT_LOCKED", "check", "exit_code_for", "init", "journey
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK = 0
-EXIT_PARTIAL = 1
-EXIT_CONFIG = 2
-EXIT_UNREACHABLE = 3
-EXIT_LOCKED = 75
 """Another run holds the shop's lock (``EX_TEMPFAIL`` from sysexits.h: try again later)."""
 
 _SEVERITY = (EXIT_CONFIG, EXIT_UNREACHABLE, EXIT_PARTIAL, EXIT_LOCKED, EXIT_OK)
@@ -114,16 +117,6 @@ def _setup(config_path: Path | None, verbose: bool = False) -> Config:
 def _store(config: Config) -> StateStore:
     return open_store(config.state_url())
 
-
-def _parse_now(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"--now: expected an ISO 8601 time such as 2026-05-01T12:00:00Z, "
-                          f"got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _mask_key(key: str) -> str:
@@ -326,7 +319,7 @@ def sync(shop_name: str | None, dry_run: bool, full: bool, config_path: Path | N
     from journeybridge import sync as engine
 
     config = _setup(config_path, verbose)
-    now = _parse_now(now_text)
+    now = parse_moment(now_text, "--now")
     shops = config.select(shop_name)
     terminal = _terminal()
     progress = _StatusLine() if terminal else None
@@ -365,7 +358,7 @@ def journeys(shop_name: str | None, config_path: Path | None, now_text: str | No
     from journeybridge.sync import current_journeys
 
     config = _setup(config_path)
-    now = _parse_now(now_text)
+    now = parse_moment(now_text, "--now")
     with _store(config) as store:
         for shop in config.select(shop_name):
             people, results, source = current_journeys(config, shop, store, now)
