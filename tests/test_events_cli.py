@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
+import journeybridge.sandbox
 from journeybridge.cli_events import export_events_command
 from journeybridge.events.fake_graph import FakeGraphServer, invalid_token
 from journeybridge.events.normalize import sha256_hex
@@ -18,6 +21,20 @@ from journeybridge.sandbox import Population
 TOKEN = "EAAB-cli-test-token"
 PIXEL = "998877665544"
 SIZE, SEED = 80, 5
+# The sandbox's shop is generated relative to its `now` (default: the current minute). Every
+# run of the command builds a new one, so runs that straddle a minute boundary would see a
+# different shop; all runs in this module see the shop of one fixed minute.
+NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+
+
+class _PinnedPopulation(Population):
+    def __init__(self, size: int, seed: int = 1, now: datetime | None = None) -> None:
+        super().__init__(size, seed=seed, now=now or NOW)
+
+
+@pytest.fixture(autouse=True)
+def _one_shop(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(journeybridge.sandbox, "Population", _PinnedPopulation)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +45,7 @@ def graph() -> Iterator[FakeGraphServer]:
 
 @pytest.fixture(scope="module")
 def people() -> Population:
-    return Population(SIZE, seed=SEED)
+    return Population(SIZE, seed=SEED, now=NOW)
 
 
 def run(*args: str, token: str | None = TOKEN) -> Result:
@@ -130,7 +147,7 @@ def test_a_configured_shop_and_its_state_database(graph: FakeGraphServer, people
     from journeybridge.sandbox import SandboxServer
 
     graph.reset()
-    with SandboxServer(Population(SIZE, seed=SEED)) as server:
+    with SandboxServer(Population(SIZE, seed=SEED, now=NOW)) as server:
         shop_url = server.url
         config = tmp_path / "config.toml"
         config.write_text(f'[sync]\nstate = "state.db"\n\n[shops.myshop]\nurl = "{shop_url}"\n',
