@@ -13,7 +13,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journeybridge.journeys import touchpoints_for
 from journeybridge.model import (
     Cart,
     CartLine,
@@ -37,7 +36,7 @@ from journeybridge.stages import (
 )
 from journeybridge.stages.facts import facts_of
 from journeybridge.stages.rules import Rule, decide
-from tests.factories import NOW
+from tests.factories import NOW, journey
 
 SETTINGS = [
     StageSettings(),
@@ -113,13 +112,6 @@ def reviews(draw: st.DrawFn, rid: str, created: st.SearchStrategy[datetime] = mo
                   approved=draw(st.booleans()), created_at=draw(created))
 
 
-def _journey(person: Person, orders: list[Order], carts: list[Cart],
-             reviews: list[Review]) -> Journey:
-    return Journey(person=person, orders=tuple(orders), carts=tuple(carts),
-                   reviews=tuple(reviews),
-                   touchpoints=touchpoints_for(person, orders, carts, reviews))
-
-
 @st.composite
 def people(draw: st.DrawFn, i: int) -> Journey:
     newsletter = draw(st.none() | st.builds(NewsletterOptIn, subscribed=st.booleans(),
@@ -138,9 +130,9 @@ def people(draw: st.DrawFn, i: int) -> Journey:
                        paid_at=NOW - timedelta(days=start - k * gap, hours=k))
                  for k in range(count)]
     found += [draw(orders(i, f"{i}x{k}")) for k in range(draw(st.integers(0, 4)))]
-    return _journey(person, found,
-                    [draw(carts(f"{i}c{k}")) for k in range(draw(st.integers(0, 2)))],
-                    [draw(reviews(f"{i}v{k}")) for k in range(draw(st.integers(0, 2)))])
+    return journey(person, found,
+                   carts=[draw(carts(f"{i}c{k}")) for k in range(draw(st.integers(0, 2)))],
+                   reviews=[draw(reviews(f"{i}v{k}")) for k in range(draw(st.integers(0, 2)))])
 
 
 @st.composite
@@ -178,12 +170,12 @@ def with_the_future(draw: st.DrawFn, shop: list[Journey]) -> list[Journey]:
                 subscribed=True, at=draw(future))})
         if person.registered_at is None and draw(st.booleans()):
             person = person.model_copy(update={"registered_at": draw(future)})
-        out.append(_journey(
+        out.append(journey(
             person, changed,
-            [*j.carts, *(draw(carts(f"{owner}fc{k}", future))
-                         for k in range(draw(st.integers(0, 2))))],
-            [*j.reviews, *(draw(reviews(f"{owner}fv{k}", future))
-                           for k in range(draw(st.integers(0, 2))))]))
+            carts=[*j.carts, *(draw(carts(f"{owner}fc{k}", future))
+                               for k in range(draw(st.integers(0, 2))))],
+            reviews=[*j.reviews, *(draw(reviews(f"{owner}fv{k}", future))
+                                   for k in range(draw(st.integers(0, 2))))]))
     return out
 
 

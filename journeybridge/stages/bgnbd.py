@@ -87,12 +87,11 @@ DEFAULT_MIN_SPAN_GAPS: Final = 2.0
 _LOG_LOWER: Final = math.log(1e-8)
 _LOG_UPPER: Final = math.log(1e8)
 _BOUND_SLACK: Final = 1e-6
-# Convergence: largest |d mean-log-likelihood / d log-parameter| accepted at the optimum,
-# relative to max(1, |mean log-likelihood|).
-_GRAD_TOL: Final = 1e-5
 _MAX_ITER: Final = 1000
 # Tolerance for recency slightly above age because of floating-point date arithmetic.
 _REL_TOL: Final = 1e-9
+# Repeat purchases up to which the likelihood's terms in x are summed exactly.
+_MAX_SUMMED_X: Final = 100_000
 _PARAM_NAMES: Final = ("r", "alpha", "a", "b")
 
 
@@ -276,20 +275,50 @@ class _Objective:
         ux, inv = np.unique(self.x, return_inverse=True)
         self.ux = ux
         self.wx = np.bincount(inv.ravel(), weights=self.w, minlength=ux.shape[0])
+        # the terms in x alone are finite sums over j < x (see _x_terms); below this size
+        # they are summed term by term, which stays exact where lgamma differences cancel
+        top = float(ux[-1]) if ux.shape[0] else 0.0
+        self.steps = np.arange(int(top), dtype=np.float64) if top <= _MAX_SUMMED_X else None
+        self.ux_int = ux.astype(np.intp) if self.steps is not None else None
+
+    def _x_terms(self, r: float, a: float, b: float) -> tuple[FloatArray, ...]:
+        """Per distinct x: log Gamma(r+x)/Gamma(r) + log B(a, b+x)/B(a, b), and the
+        derivatives of that w.r.t. r, a and b.
+
+        For whole x these are sums over j < x: log(r+j) - log1p(a/(b+j)), 1/(r+j),
+        -1/(a+b+j) and a/((b+j)(a+b+j)). Summed so, they keep full precision when a and b
+        are large (a difference of lgamma or digamma values there loses up to 10 digits,
+        which is what once made the optimiser stop at a different point on every scipy
+        release); for very large x the special functions are used instead."""
+        special = _scipy_special()
+        ux = self.ux
+        if self.steps is None or self.ux_int is None:
+            value = (special.gammaln(r + ux) - special.gammaln(r)
+                     + special.betaln(a, b + ux) - special.betaln(a, b))
+            d_r = special.digamma(r + ux) - special.digamma(r)
+            d_a = special.digamma(a + b) - special.digamma(a + b + ux)
+            d_b = special.digamma(b + ux) - special.digamma(b) + d_a
+            return value, d_r, d_a, d_b
+        j = self.steps
+        zero = np.zeros(1)
+
+        def upto(terms: FloatArray) -> FloatArray:
+            return np.asarray(np.concatenate((zero, np.cumsum(terms)))[self.ux_int])
+
+        value = upto(np.log(r + j) - np.log1p(a / (b + j)))
+        d_r = upto(1.0 / (r + j))
+        d_a = upto(-1.0 / (a + b + j))
+        d_b = upto(a / ((b + j) * (a + b + j)))
+        return value, d_r, d_a, d_b
 
     def log_likelihood(self, theta: FloatArray) -> tuple[float, FloatArray]:
         """Return the total log-likelihood and its gradient w.r.t. (r, alpha, a, b)."""
         r, alpha, a, b = (float(v) for v in theta)
-        ux, wx, w, x = self.ux, self.wx, self.w, self.x
+        wx, w, x = self.wx, self.w, self.x
         total_w = self.total_w
 
         # Terms in x only, aggregated over distinct x.
-        x_terms = (
-            _scipy_special().gammaln(r + ux)
-            - _scipy_special().gammaln(r)
-            + _scipy_special().betaln(a, b + ux)
-            - _scipy_special().betaln(a, b)
-        )
+        x_terms, dig_r, dig_ab, dig_b_ab = self._x_terms(r, a, b)
         ll = float(np.dot(wx, x_terms)) + total_w * r * math.log(alpha)
 
         # Two-branch mixture, combined with log-sum-exp.
@@ -303,9 +332,6 @@ class _Objective:
 
         w3 = np.exp(l3 - m)
         w4 = np.exp(l4 - m)
-        dig_r = _scipy_special().digamma(r + ux) - _scipy_special().digamma(r)
-        dig_ab = _scipy_special().digamma(a + b) - _scipy_special().digamma(a + b + ux)
-        dig_b = _scipy_special().digamma(b + ux) - _scipy_special().digamma(b)
         d_r = (
             float(np.dot(wx, dig_r))
             + total_w * math.log(alpha)
@@ -316,7 +342,7 @@ class _Objective:
         )
         sum_w4 = float(np.dot(w, w4))
         d_a = float(np.dot(wx, dig_ab)) + sum_w4 / a
-        d_b = float(np.dot(wx, dig_b + dig_ab)) - float(np.dot(w, w4 / (b + self.x_m1)))
+        d_b = float(np.dot(wx, dig_b_ab)) - float(np.dot(w, w4 / (b + self.x_m1)))
         return ll, np.array([d_r, d_alpha, d_a, d_b], dtype=np.float64)
 
 
@@ -343,17 +369,172 @@ def bgnbd_log_likelihood(
 # --------------------------------------------------------------------------------------------
 # Fitting
 # --------------------------------------------------------------------------------------------
+#
+# Why the fit is parametrised as it is. In (r, alpha, a, b) the likelihood of many real shops
+# has a long flat ridge: when every buyer seems to drop out with about the same probability,
+# the likelihood keeps growing, ever more slowly, as a and b grow together with a/(a+b) fixed
+# (the beta distribution narrows to a point). L-BFGS-B then stops somewhere on that ridge, at
+# a place that depends on the floating-point details of the scipy release (its line search
+# ends ABNORMAL, or "converges" with a gradient just above any fixed tolerance), and a and b
+# come out as 7e5 or 9e6. The optimiser therefore works on
+#
+#     u = (log r, log alpha', logit mu, log kappa),  a = mu kappa,  b = (1 - mu) kappa,
+#
+# (alpha' = alpha / mean age), where the ridge is one coordinate, kappa, bounded by
+# _KAPPA_MAX: a fit that runs to that ceiling is the model's homogeneous limit (one drop-out
+# probability mu for everyone, to within a standard deviation of sqrt(mu (1-mu) / 1e6)),
+# reported as converged and saying so. L-BFGS-B only finds the basin; a projected Newton
+# iteration on a finite-difference Hessian of the analytic gradient then drives the
+# projected gradient to rounding level, so the optimum no longer depends on where L-BFGS-B
+# happened to stop, and the end-of-fit test (projected gradient, curvature) is strict.
+
+_KAPPA_MAX: Final = 1e6
+_LOGIT_BOUND: Final = 30.0
+_KKT_TOL: Final = 1e-8
+_NEWTON_ITER: Final = 60
+
+
+def _u_bounds() -> tuple[FloatArray, FloatArray]:
+    lower = np.array([_LOG_LOWER, _LOG_LOWER, -_LOGIT_BOUND, _LOG_LOWER], dtype=np.float64)
+    upper = np.array([_LOG_UPPER, _LOG_UPPER, _LOGIT_BOUND, math.log(_KAPPA_MAX)],
+                     dtype=np.float64)
+    return lower, upper
+
+
+def _theta_of(u: FloatArray) -> FloatArray:
+    """(r, alpha', a, b) of the optimiser's coordinates."""
+    mu = _scipy_special().expit(u[2])
+    kappa = math.exp(u[3])
+    return np.array([math.exp(u[0]), math.exp(u[1]), mu * kappa, (1.0 - mu) * kappa],
+                    dtype=np.float64)
+
+
+def _u_of(theta: FloatArray) -> FloatArray:
+    """The optimiser's coordinates of (r, alpha', a, b)."""
+    r, alpha, a, b = (float(v) for v in theta)
+    return np.array([math.log(r), math.log(alpha), math.log(a) - math.log(b),
+                     math.log(a + b)], dtype=np.float64)
+
+
+class _Fit:
+    """The objective in the optimiser's coordinates: mean negative log-likelihood plus the
+    optional penalty, with its gradient."""
+
+    def __init__(self, obj: _Objective, penalizer: float) -> None:
+        self.obj = obj
+        self.penalizer = penalizer
+        self.total_w = obj.total_w
+
+    def __call__(self, u: FloatArray) -> tuple[float, FloatArray]:
+        # at extreme trial parameters the terms may overflow: such a point is simply not
+        # finite (handled below), not a warning for the caller
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            theta = _theta_of(u)
+            if not np.all(np.isfinite(theta) & (theta > 0)):
+                return math.inf, np.zeros(4)
+            ll, grad = self.obj.log_likelihood(theta)
+            log_theta = np.log(theta)
+            value = -ll / self.total_w + self.penalizer * float(np.dot(log_theta, log_theta))
+            # d value / d log(theta)
+            g_log = -grad * theta / self.total_w + 2.0 * self.penalizer * log_theta
+            mu = float(_scipy_special().expit(u[2]))
+            g = np.array([g_log[0], g_log[1],
+                          g_log[2] * (1.0 - mu) - g_log[3] * mu,
+                          g_log[2] + g_log[3]], dtype=np.float64)
+        if not (math.isfinite(value) and np.all(np.isfinite(g))):
+            return math.inf, np.zeros(4)
+        return value, g
+
+
+def _free(u: FloatArray, g: FloatArray, lower: FloatArray, upper: FloatArray) -> FloatArray:
+    """Coordinates not held by a bound: a coordinate at a bound whose gradient pushes it
+    outwards stays there (first-order optimality for a box)."""
+    at_lower = (u <= lower + _BOUND_SLACK) & (g > 0)
+    at_upper = (u >= upper - _BOUND_SLACK) & (g < 0)
+    return np.asarray(~(at_lower | at_upper))
+
+
+def _projected_norm(u: FloatArray, g: FloatArray, lower: FloatArray, upper: FloatArray) -> float:
+    """The largest gradient component of the coordinates no bound holds (0 if none)."""
+    free = _free(u, g, lower, upper)
+    return float(np.max(np.abs(g[free]))) if np.any(free) else 0.0
+
+
+def _hessian(fit: _Fit, u: FloatArray) -> FloatArray:
+    """Central differences of the analytic gradient, symmetrised."""
+    hess = np.empty((4, 4), dtype=np.float64)
+    for j in range(4):
+        step = 1e-5 * max(1.0, abs(float(u[j])))
+        up, down = u.copy(), u.copy()
+        up[j] += step
+        down[j] -= step
+        hess[:, j] = (fit(up)[1] - fit(down)[1]) / (2.0 * step)
+    return np.asarray(0.5 * (hess + hess.T), dtype=np.float64)
+
+
+def _polish(fit: _Fit, u: FloatArray, lower: FloatArray,
+            upper: FloatArray) -> tuple[FloatArray, int]:
+    """Projected Newton steps (Levenberg-damped where the Hessian is not positive definite)
+    with a backtracking line search, until the projected gradient is at rounding level or no
+    step lowers the objective. Returns the point and the iterations used."""
+    u = np.clip(u, lower, upper)
+    value, g = fit(u)
+    iterations = 0
+    for iterations in range(1, _NEWTON_ITER + 1):  # noqa: B007 - returned below
+        if not math.isfinite(value):
+            break
+        free = _free(u, g, lower, upper)
+        if not np.any(free) or _projected_norm(u, g, lower, upper) <= 1e-15 * max(1.0,
+                                                                                 abs(value)):
+            break
+        h = _hessian(fit, u)[np.ix_(free, free)]
+        if not np.all(np.isfinite(h)):
+            break
+        damping = 0.0
+        for _ in range(30):
+            try:
+                step_free = np.linalg.solve(h + damping * np.eye(h.shape[0]), -g[free])
+            except np.linalg.LinAlgError:
+                step_free = None
+            if step_free is not None and float(np.dot(step_free, g[free])) < 0:
+                break
+            damping = max(1e-10, 10.0 * damping)
+        else:
+            break
+        step = np.zeros(4)
+        step[free] = step_free
+        improved = False
+        scale = 1.0
+        gradient = _projected_norm(u, g, lower, upper)
+        for _ in range(40):
+            trial = np.clip(u + scale * step, lower, upper)
+            trial_value, trial_g = fit(trial)
+            # near the optimum the objective's last digits cannot show a Newton step's
+            # gain (about gradient^2 / curvature): there a step that keeps the value within
+            # rounding and shrinks the gradient is taken, as a root finder would
+            noise = 1e-14 * max(1.0, abs(value))
+            if math.isfinite(trial_value) and (
+                    trial_value < value
+                    or (trial_value <= value + noise
+                        and _projected_norm(trial, trial_g, lower, upper) < gradient)):
+                improved = True
+                u, value, g = trial, trial_value, trial_g
+                break
+            scale *= 0.5
+        if not improved:
+            break
+    return u, iterations
 
 
 def _start_points(obj: _Objective) -> list[FloatArray]:
-    """Start values in log space (time already scaled so that the mean age is 1)."""
+    """Start values in the optimiser's coordinates (time scaled so that the mean age is 1)."""
     total_x = float(np.dot(obj.w, obj.x))
     total_t = float(np.dot(obj.w, obj.age))
     rate = total_x / total_t if total_x > 0 and total_t > 0 else 1.0
     starts = []
-    for r0, a0, b0 in ((1.0, 1.0, 1.0), (0.3, 0.7, 2.5)):
+    for r0, a0, b0 in ((1.0, 1.0, 1.0), (0.3, 0.7, 2.5), (0.5, 0.2, 5.0)):
         alpha0 = min(max(r0 / rate, 1e-3), 1e3)
-        starts.append(np.log(np.array([r0, alpha0, a0, b0], dtype=np.float64)))
+        starts.append(_u_of(np.array([r0, alpha0, a0, b0], dtype=np.float64)))
     return starts
 
 
@@ -377,105 +558,103 @@ def fit_bgnbd(
     log-likelihood, where ``theta = (r, alpha / mean_age, a, b)``; it shrinks the parameters
     towards 1 (``alpha`` towards the mean customer age) and is unit-free. 0 means plain ML.
 
-    The optimisation runs L-BFGS-B with an analytic gradient on log-parameters (time scaled
-    to mean age 1, box ``[1e-8, 1e8]``), from two start points, bounded to 1,000 iterations
-    each. Raises ``ValueError`` for invalid input (empty, mismatched lengths, NaN/inf,
-    negative values, fractional frequency, recency > age, recency > 0 with frequency 0,
-    negative or all-zero weights, negative penalizer). Never raises for a failed
-    optimisation: the result then has ``converged=False`` and an explaining ``message``;
-    the returned numbers are always finite.
+    The optimum is found by L-BFGS-B from three start points, the best of which is refined
+    by projected Newton steps (see the comment above), so it is the same, to rounding,
+    whatever scipy release runs it. ``converged`` is True when the projected gradient
+    vanishes and the likelihood curves downwards around the optimum; a fit whose drop-out
+    concentration ``a + b`` reaches 1e6 (every buyer drops out with the same probability)
+    is converged and its ``message`` says so. Raises ``ValueError`` for invalid input
+    (empty, mismatched lengths, NaN/inf, negative values, fractional frequency, recency >
+    age, recency > 0 with frequency 0, negative or all-zero weights, negative penalizer).
+    Never raises for a failed optimisation: the result then has ``converged=False`` and a
+    one-sentence ``message``; the returned numbers are always finite.
     """
     x, tx, age_arr = _validate_1d(frequency, recency, age)
     w = _validate_weights(weights, x.shape[0])
     if not (math.isfinite(penalizer) and penalizer >= 0):
         raise ValueError(f"penalizer must be finite and >= 0, got {penalizer!r}")
+    return _fit(x, tx, age_arr, w, penalizer, None)
 
+
+def _fit(x: FloatArray, tx: FloatArray, age_arr: FloatArray, w: FloatArray, penalizer: float,
+         starts: list[FloatArray] | None) -> BGNBDParams:
+    """The fit on validated input; ``starts`` (optimiser coordinates) replace the default
+    start points (tests use it to show that every start reaches the same optimum)."""
     total_w = float(np.sum(w))
     mean_age = float(np.dot(w, age_arr)) / total_w
     scale = mean_age if mean_age > 0 else 1.0
     obj = _Objective(x, tx / scale, age_arr / scale, w)
+    fit = _Fit(obj, penalizer)
+    lower, upper = _u_bounds()
+    bounds = list(zip(lower.tolist(), upper.tolist(), strict=True))
 
-    def fun(log_theta: FloatArray) -> tuple[float, FloatArray]:
-        theta = np.exp(log_theta)
-        # at extreme trial parameters the terms may overflow: such a point is simply not
-        # finite (handled below), not a warning for the caller
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            ll, grad = obj.log_likelihood(theta)
-            value = -ll / total_w + penalizer * float(np.dot(log_theta, log_theta))
-            g = -grad * theta / total_w + 2.0 * penalizer * log_theta
-        if not (math.isfinite(value) and np.all(np.isfinite(g))):
-            return math.inf, np.zeros(4)
-        return value, g
-
-    bounds = [(_LOG_LOWER, _LOG_UPPER)] * 4
-    starts = _start_points(obj)
-    best_x, best_fun, best_message = starts[0], math.inf, "no finite objective value"
+    best_u: FloatArray | None = None
+    best_value = math.inf
     iterations = 0
-    for start in starts:
+    for start in starts if starts is not None else _start_points(obj):
         res = _scipy_optimize().minimize(
-            fun,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": _MAX_ITER, "ftol": 1e-15, "gtol": 1e-10},
+            fit, np.clip(start, lower, upper), jac=True, method="L-BFGS-B", bounds=bounds,
+            options={"maxiter": _MAX_ITER, "ftol": 1e-12, "gtol": 1e-9},
         )
         iterations += int(res.nit)
-        if np.all(np.isfinite(res.x)) and float(res.fun) < best_fun:
-            best_x, best_fun, best_message = res.x, float(res.fun), str(res.message)
+        candidate = np.asarray(res.x, dtype=np.float64)
+        if not np.all(np.isfinite(candidate)):
+            continue
+        value = fit(candidate)[0]
+        if value < best_value:
+            best_u, best_value = candidate, value
+    if best_u is None:
+        best_u = np.clip(_start_points(obj)[0], lower, upper)
+    u, steps = _polish(fit, best_u, lower, upper)
+    iterations += steps
+    value, grad = fit(u)
+    converged, message = _verdict(fit, u, value, grad, lower, upper, x, w)
 
-    log_theta = np.clip(np.asarray(best_x, dtype=np.float64), _LOG_LOWER, _LOG_UPPER)
-    value, grad = fun(log_theta)
-    at_bound = [
-        name
-        for name, lt in zip(_PARAM_NAMES, log_theta, strict=True)
-        if lt <= _LOG_LOWER + _BOUND_SLACK or lt >= _LOG_UPPER - _BOUND_SLACK
-    ]
-    # Attainable gradient accuracy scales with the size of the per-customer log-likelihood.
-    grad_tol = _GRAD_TOL * max(1.0, abs(value))
-    grad_norm = float(np.max(np.abs(grad))) if math.isfinite(value) else math.inf
-    if not np.any((x > 0) & (w > 0)):
-        converged = False
-        message = (
-            "no customer made a repeat purchase: the model is not identified "
-            "(the likelihood only grows as r -> 0 or alpha -> infinity)"
-        )
-    elif at_bound:
-        converged = False
-        message = (
-            f"parameter(s) {', '.join(at_bound)} ran to the edge of the search box: "
-            "the data do not identify the model (too few repeat buyers?)"
-        )
-    elif grad_norm > grad_tol:
-        converged = False
-        message = f"optimiser stopped before the optimum (gradient {grad_norm:.2g}): {best_message}"
-    else:
-        converged = True
-        message = "converged"
-
-    theta = np.exp(log_theta)
-    params = BGNBDParams(
+    theta = _theta_of(u)
+    # the log-likelihood in the caller's time unit: on the scaled data, less one log(scale)
+    # per repeat purchase (each purchase time is a density in time); computed this way it
+    # stays finite however small or large the unit
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        ll_scaled, _ = obj.log_likelihood(theta)
+    ll_total = ll_scaled - float(np.dot(w, x)) * math.log(scale)
+    return BGNBDParams(
         r=float(theta[0]),
         alpha=float(theta[1] * scale),
         a=float(theta[2]),
         b=float(theta[3]),
-    )
-    # the log-likelihood in the caller's time unit: on the scaled data, less one log(scale)
-    # per repeat purchase (each purchase time is a density in time); computed this way it
-    # stays finite however small or large the unit
-    ll_scaled, _ = obj.log_likelihood(theta)
-    ll_total = ll_scaled - float(np.dot(w, x)) * math.log(scale)
-    return BGNBDParams(
-        r=params.r,
-        alpha=params.alpha,
-        a=params.a,
-        b=params.b,
         log_likelihood=ll_total,
         n_customers=round(total_w),
         converged=converged,
         message=message,
         iterations=iterations,
     )
+
+
+def _verdict(fit: _Fit, u: FloatArray, value: float, grad: FloatArray, lower: FloatArray,
+             upper: FloatArray, x: FloatArray, w: FloatArray) -> tuple[bool, str]:
+    """Whether ``u`` is a well-identified optimum, with a one-sentence message."""
+    if not np.any((x > 0) & (w > 0)):
+        return False, ("no customer made a repeat purchase: the model is not identified "
+                       "(the likelihood only grows as r -> 0 or alpha -> infinity)")
+    if not math.isfinite(value):
+        return False, "the likelihood is not finite anywhere the search went"
+    edge = [name for name, lo, hi, coord in zip(("r", "alpha", "a/(a+b)", "a+b"), lower,
+                                                upper, u, strict=True)
+            if coord <= lo + _BOUND_SLACK or (coord >= hi - _BOUND_SLACK and name != "a+b")]
+    if edge:
+        return False, (f"{', '.join(edge)} ran to the edge of the search box: the data do "
+                       "not identify the model (too few repeat buyers?)")
+    free = _free(u, grad, lower, upper)
+    gradient = _projected_norm(u, grad, lower, upper)
+    if gradient > _KKT_TOL * max(1.0, abs(value)):
+        return False, f"the optimiser stopped before the optimum (gradient {gradient:.1g})"
+    curvature = np.linalg.eigvalsh(_hessian(fit, u)[np.ix_(free, free)]) if np.any(free) else [1]
+    if not np.all(np.isfinite(curvature)) or float(np.min(curvature)) <= 0:
+        return False, "the likelihood is flat around the optimum: the data do not identify it"
+    if u[3] >= upper[3] - _BOUND_SLACK:
+        return True, ("converged; every buyer drops out with about the same probability "
+                      f"(a + b at its ceiling of {_KAPPA_MAX:g})")
+    return True, "converged"
 
 
 def group_customers(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike) -> GroupedCustomers:
