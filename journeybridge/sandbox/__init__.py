@@ -12,7 +12,10 @@ optional ``Faults``.
 """
 
 from .faults import FaultKind, Faults
-from .population import (
+from .population import Population
+from .presta_api import PrestaApi, PrestaCredentials
+from .presta_data import PrestaShopData
+from .records import (
     FIRST_ORDER_ID,
     FIRST_REVIEW_ID,
     SHOP_TIMEZONE,
@@ -25,14 +28,11 @@ from .population import (
     Order,
     OrderStatus,
     Phase,
-    Population,
     Product,
     Refund,
     Review,
     Role,
 )
-from .presta_api import PrestaApi, PrestaCredentials
-from .presta_data import PrestaShopData
 from .server import SandboxServer, ServerStats
 from .woo_api import WooApi, WooCredentials
 

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .faults import Faults
-from .population import SHOP_TIMEZONE, Population
+from .population import Population
 from .presta_data import (
     ALL_RESOURCE_NAMES,
     CUSTOMERS,
@@ -60,6 +60,7 @@ from .presta_xml import (
     xml_list,
     xml_single,
 )
+from .records import SHOP_TIMEZONE
 from .wire import HttpRequest, HttpResponse, as_text, parse_php_query
 
 PS_VERSION = "8.1.2"

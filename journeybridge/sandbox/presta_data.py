@@ -31,13 +31,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .population import (
-    FIRST_ORDER_ID,
-    SHOP_TIMEZONE,
-    STATUSES,
-    OrderStatus,
-    Population,
-)
+from .population import Population
+from .records import FIRST_ORDER_ID, SHOP_TIMEZONE, STATUSES, OrderStatus
 
 Record = dict[str, Any]
 IdArray = npt.NDArray[np.int64]
@@ -512,17 +507,14 @@ class PrestaShopState:
 
 def presta_state(population: Population) -> PrestaShopState:
     """The PrestaShop state kept with ``population`` (made on first use)."""
-    with population._lock:
-        state = population.extensions.get("prestashop")
-        if not isinstance(state, PrestaShopState):
-            opened = shop_date(population.now - timedelta(days=6 * 365 + 40))
-            state = PrestaShopState(groups=[
-                _Group(1, "Visitor", "0.00", 1, "1", opened, opened),
-                _Group(2, "Guest", "0.00", 1, "1", opened, opened),
-                _Group(3, "Customer", "0.00", 1, "1", opened, opened),
-            ])
-            population.extensions["prestashop"] = state
-        return state
+    def make() -> PrestaShopState:
+        opened = shop_date(population.now - timedelta(days=6 * 365 + 40))
+        return PrestaShopState(groups=[
+            _Group(1, "Visitor", "0.00", 1, "1", opened, opened),
+            _Group(2, "Guest", "0.00", 1, "1", opened, opened),
+            _Group(3, "Customer", "0.00", 1, "1", opened, opened),
+        ])
+    return population.extension("prestashop", make, PrestaShopState)
 
 
 class PrestaShopData:

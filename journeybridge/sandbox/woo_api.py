@@ -39,7 +39,8 @@ from .oauth1 import (
     signature_matches,
     timestamp_ok,
 )
-from .population import (
+from .population import Population
+from .records import (
     FIRST_ORDER_ID,
     FIRST_REVIEW_ID,
     SHOP_TIMEZONE,
@@ -48,11 +49,9 @@ from .population import (
     MetaEntry,
     Order,
     OrderStatus,
-    Population,
     Refund,
     Review,
     Role,
-    utc_from_naive,
 )
 from .wire import HttpRequest, HttpResponse, as_text, parse_php_query
 
@@ -105,6 +104,15 @@ class ApiError(Exception):
         data: dict[str, Any] = {"status": self.status}
         data.update(self.extra)
         return {"code": self.code, "message": self.message, "data": data}
+
+
+def utc_from_naive(value: datetime, *, is_gmt: bool) -> datetime:
+    """Read a zone-less datetime as UTC (``is_gmt``) or as shop-local time, return aware UTC."""
+    if value.tzinfo is not None:
+        return value.astimezone(timezone.utc)
+    if is_gmt:
+        return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=SHOP_TIMEZONE).astimezone(timezone.utc)
 
 
 def wp_list(items: Sequence[str]) -> str:
@@ -896,7 +904,7 @@ class WooApi:
             mask[int(needle) - 1] = True
             return mask
         for i in range(pop.size):
-            first, last, email, username, _ = pop._person(i)
+            first, last, email, username = pop.person_names(i)
             if (needle in email.lower() or needle in username or needle in first.lower()
                     or needle in last.lower()):
                 mask[i] = True
