@@ -34,7 +34,8 @@ from .records import (
     Role,
 )
 from .server import SandboxServer, ServerStats
-from .woo_api import WooApi, WooCredentials
+from .woo_api import WooApi
+from .woo_auth import WooCredentials
 
 __all__ = [
     "FIRST_ORDER_ID",

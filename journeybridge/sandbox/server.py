@@ -35,7 +35,8 @@ from .faults import (
 from .population import Population
 from .presta_api import PrestaApi, PrestaCredentials
 from .wire import HttpRequest, HttpResponse, PlatformHandler
-from .woo_api import HTML_TYPE, WooApi, WooCredentials
+from .woo_api import HTML_TYPE, WooApi
+from .woo_auth import WooCredentials
 
 
 class ServerStats:
