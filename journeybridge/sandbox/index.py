@@ -157,7 +157,7 @@ def build_index(size: int, seed: int, now_ts: int) -> PopulationIndex:
     kg = np.minimum(np.maximum(count - 1, 1), 1 + (np.arange(people) % 2)).astype(np.int32)
     _flag_guest_orders(flags, phase[owner], count[owner] - 1 - back, kg[owner])
     del back
-    created32 = (created - 0).astype(np.int32)
+    created32 = created.astype(np.int32)
     del created
     modified32 = _order_modified(rng, created32, status, partial, now_rel)
     del partial
