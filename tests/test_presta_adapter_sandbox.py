@@ -17,7 +17,7 @@ from journeybridge.adapters.woocommerce import WooCommerceAdapter
 from journeybridge.errors import AuthenticationError, PermissionDenied
 from journeybridge.model import OrderStatus as Status
 from journeybridge.sandbox import Faults, OrderStatus, Population, PrestaApi, SandboxServer
-from journeybridge.sandbox.presta_data import CANCELED, SHIPPED
+from journeybridge.sandbox.presta_states import CANCELED, SHIPPED
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 QUICK = RetryPolicy(attempts=8, base_wait=0.01, max_wait=0.05, max_retry_after=2)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from journeybridge.sandbox import OrderStatus, Phase, Population, PrestaShopData
-from journeybridge.sandbox.presta_data import (
+from journeybridge.sandbox.presta_states import (
     AWAITING_CHECK,
     AWAITING_WIRE,
     CANCELED,
     DELIVERED,
     PAYMENT_ACCEPTED,
     SHIPPED,
-    shop_date,
 )
+from journeybridge.sandbox.presta_values import shop_date
 
 
 def _history(data: PrestaShopData, order_id: int) -> list[tuple[int, str]]:

@@ -13,7 +13,8 @@ import requests
 import woocommerce
 
 from journeybridge.sandbox import Faults, OrderStatus, Population, SandboxServer
-from journeybridge.sandbox.presta_data import SHIPPED, shop_date
+from journeybridge.sandbox.presta_states import SHIPPED
+from journeybridge.sandbox.presta_values import shop_date
 
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)  # a fixed shop, whatever the date
 BOTH = ("woocommerce", "prestashop")

@@ -16,7 +16,7 @@ import pytest
 
 from journeybridge.config import load_config
 from journeybridge.sandbox import OrderStatus, Population, PrestaApi, SandboxServer
-from journeybridge.sandbox.presta_data import CANCELED
+from journeybridge.sandbox.presta_states import CANCELED
 from journeybridge.state import open_store
 from journeybridge.sync import CURSOR_ORDERS
 from tests.sync_support import CLASSIFY_AT, NOW, Shop, invoke, run_cli, summary, write_config

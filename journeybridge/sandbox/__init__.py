@@ -12,7 +12,10 @@ optional ``Faults``.
 """
 
 from .faults import FaultKind, Faults
-from .population import (
+from .population import Population
+from .presta_api import PrestaApi, PrestaCredentials
+from .presta_data import PrestaShopData
+from .records import (
     FIRST_ORDER_ID,
     FIRST_REVIEW_ID,
     SHOP_TIMEZONE,
@@ -25,16 +28,14 @@ from .population import (
     Order,
     OrderStatus,
     Phase,
-    Population,
     Product,
     Refund,
     Review,
     Role,
 )
-from .presta_api import PrestaApi, PrestaCredentials
-from .presta_data import PrestaShopData
 from .server import SandboxServer, ServerStats
-from .woo_api import WooApi, WooCredentials
+from .woo_api import WooApi
+from .woo_auth import WooCredentials
 
 __all__ = [
     "FIRST_ORDER_ID",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .presta_data import LANG_ID, Association, Field, Record, Resource
+from .presta_schema import LANG_ID, Association, Field, Record, Resource
 
 XML_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
             '<prestashop xmlns:xlink="http://www.w3.org/1999/xlink">\n')

@@ -1,9 +1,9 @@
 """The sandbox HTTP server: a real socket on 127.0.0.1 serving the population's platform APIs.
 
 The server owns the wire (HTTP/1.1 keep-alive, one thread per connection), request statistics
-and fault injection; platform handlers (:mod:`.woo_api` now, a PrestaShop handler later) only
-turn an :class:`~.wire.HttpRequest` into an :class:`~.wire.HttpResponse`. A fault is decided
-before the request reaches a handler, so a faulted request never changes the shop.
+and fault injection; platform handlers (:mod:`.woo_api`, :mod:`.presta_api`) only turn an
+:class:`~.wire.HttpRequest` into an :class:`~.wire.HttpResponse`. A fault is decided before the
+request reaches a handler, so a faulted request never changes the shop.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from .faults import (
 from .population import Population
 from .presta_api import PrestaApi, PrestaCredentials
 from .wire import HttpRequest, HttpResponse, PlatformHandler
-from .woo_api import HTML_TYPE, WooApi, WooCredentials
+from .woo_api import HTML_TYPE, WooApi
+from .woo_auth import WooCredentials
 
 
 class ServerStats:

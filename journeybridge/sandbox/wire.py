@@ -1,6 +1,6 @@
 """The HTTP exchange as the sandbox's platform handlers see it: one request in, one response out.
 
-Platform handlers (WooCommerce today, PrestaShop later) implement :class:`PlatformHandler` and
+Platform handlers (WooCommerce, PrestaShop) implement :class:`PlatformHandler` and
 never touch sockets; the server owns the wire, statistics and fault injection.
 """
 
