@@ -1,31 +1,21 @@
 """Logging for the CLI: JSON lines on stderr where no person is watching (cron, CI, a pipe),
-short plain lines on a terminal. Every line passes through :func:`scrub`, so no API key,
-secret, password in a URL or e-mail address reaches a log."""
+short plain lines on a terminal. Every line passes through :func:`~journeybridge.redact.scrub`,
+so no API key, secret, password in a URL or e-mail address reaches a log."""
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from journeybridge.adapters.http import redact
+from journeybridge.redact import scrub  # re-exported: the one redaction (journeybridge.redact)
 
 __all__ = ["JsonLinesFormatter", "PlainFormatter", "configure_logging", "scrub"]
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-_URL_PASSWORD = re.compile(r"(://[^/:@\s]+:)[^/@\s]+@")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _HANDLER_NAME = "journeybridge-cli"
-
-
-def scrub(text: str) -> str:
-    """``text`` without secrets: key-like query parameters, ``user:password@`` in URLs and
-    e-mail addresses (``a***@example.com``) are masked."""
-    text = _URL_PASSWORD.sub(r"\1***@", redact(text))
-    return _EMAIL.sub(r"\1***@\2", text)
 
 
 def _json_safe(value: Any) -> Any:

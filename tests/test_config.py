@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from journeybridge.cli_sync import init
+from journeybridge.cli.shops import init
 from journeybridge.config import (
     Config,
     example_config,

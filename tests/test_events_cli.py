@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import journeybridge.sandbox
-from journeybridge.cli_events import export_events_command
+from journeybridge.cli.events import export_events_command
 from journeybridge.events.fake_graph import FakeGraphServer, invalid_token
 from journeybridge.events.normalize import sha256_hex
 from journeybridge.sandbox import Population
