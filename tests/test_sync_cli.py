@@ -114,6 +114,18 @@ def test_a_dry_run_prints_the_moves_and_writes_nothing(tmp_path: Path) -> None:
         assert not any(p.endswith("/batch") or "/orders/" in p for p in paths)
 
 
+def test_a_dry_run_under_cron_masks_guests_e_mail_addresses(tmp_path: Path) -> None:
+    with sandbox_shop(tmp_path, size=100, seed=4) as shop:
+        proc = invoke(sync_args(shop, "--dry-run"), shop.env)
+        assert proc.exit_code == 0, proc.stderr
+        emails = {g.email for g in shop.population.guests()} | {
+            c.email for c in shop.population.customers()}
+    moves = [json.loads(line) for line in proc.stdout.splitlines()][:-1]
+    guests = [m["person"] for m in moves if m["person"].startswith("guest:")]
+    assert guests and all("***@" in key for key in guests)
+    assert not {e for e in emails if e in proc.stdout + proc.stderr}
+
+
 def test_journeys_pulls_when_there_is_no_state_yet(tmp_path: Path) -> None:
     with sandbox_shop(tmp_path, size=60, seed=4) as shop:
         proc = invoke(["journeys", "--config", str(shop.config)], shop.env)

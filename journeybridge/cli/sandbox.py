@@ -79,7 +79,15 @@ def sandbox(size: int, seed: int, port: int) -> None:
     """Serve the sandbox shop on 127.0.0.1 until stopped (Ctrl-C), for your own tests and
     demos. Prints its base URL and API credentials."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        _serve(size, seed, port, stop)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("Stopped.")
+
+
+def _serve(size: int, seed: int, port: int, stop: threading.Event) -> None:
     with sources.sandbox_shop(size, seed, port=port) as shop:
         creds = shop.server.woo_credentials
         url = shop.shop.url
@@ -96,7 +104,6 @@ def sandbox(size: int, seed: int, port: int) -> None:
                 pass
         except KeyboardInterrupt:
             pass
-    click.echo("Stopped.")
 
 
 COMMANDS = (demo, schema, sandbox)
