@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -39,6 +39,7 @@ from pydantic import (
 )
 
 from journeybridge.errors import ConfigError
+from journeybridge.redact import excerpt, redact_url  # redact_url re-exported
 from journeybridge.stages import VOCABULARIES, SegmentRuleError, Stage, StageSettings
 from journeybridge.stages import parse_segments as _parse_segments
 
@@ -60,6 +61,7 @@ __all__ = [
     "load_config",
     "load_secrets",
     "redact_url",
+    "write_example_config",
 ]
 
 CONFIG_ENV = "JOURNEYBRIDGE_CONFIG"
@@ -86,17 +88,17 @@ def default_state_path() -> Path:
     return Path(platformdirs.user_data_dir("journeybridge")) / "state.db"
 
 
-def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (safe to print)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query,
-                       parts.fragment))
+_WOO_KEY = re.compile(r"^c[ks]_[0-9a-fA-F]{32,64}$")
+
+
+def _looks_like_a_key(name: str) -> bool:
+    """True for a value that is more likely an API key than a variable's name: a WooCommerce
+    ``ck_``/``cs_`` key, or a long run of letters and digits without ``_`` (a PrestaShop
+    Webservice key is 32 of them)."""
+    if _WOO_KEY.match(name):
+        return True
+    return (len(name) >= 20 and "_" not in name and any(c.isdigit() for c in name)
+            and any(c.isalpha() for c in name))
 
 
 class _Strict(BaseModel):
@@ -161,7 +163,7 @@ class ShopConfig(_Strict):
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"expected the shop's address starting with http:// or https://, "
-                             f"got {redact_url(value)!r}")
+                             f"got {excerpt(repr(redact_url(value)), 80)}")
         if parts.password is not None or parts.username is not None:
             raise ValueError("expected an address without user:password (keys belong in the "
                              "environment or the secrets file)")
@@ -180,8 +182,11 @@ class ShopConfig(_Strict):
     @field_validator("key_env", "secret_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.match(value):
-            raise ValueError(f"expected an environment variable name, got {value!r}")
+        if value is not None and (not _ENV_NAME.match(value) or _looks_like_a_key(value)):
+            # never echoed: what is pasted here by mistake is often the key itself
+            raise ValueError("expected the name of an environment variable (letters, digits "
+                             "and _, not starting with a digit), not the key itself: put the "
+                             "key in that variable")
         return value
 
     @property
@@ -189,6 +194,13 @@ class ShopConfig(_Strict):
         """The environment variables holding this shop's key and secret."""
         stem = "JOURNEYBRIDGE_" + re.sub(r"[^A-Za-z0-9]", "_", self.name).upper()
         return (self.key_env or f"{stem}_KEY", self.secret_env or f"{stem}_SECRET")
+
+    @property
+    def required_env(self) -> tuple[str, ...]:
+        """The environment variables that must hold this shop's secrets: key and secret
+        (WooCommerce), or the Webservice key alone (PrestaShop)."""
+        key_name, secret_name = self.env_names
+        return (key_name,) if self.platform == "prestashop" else (key_name, secret_name)
 
 
 def _check_group_name(name: str, where: str) -> None:
@@ -310,7 +322,7 @@ def _problem(err: Mapping[str, Any], prefix: str = "") -> str:
     given = err.get("input")
     if kind not in ("value_error", "assertion_error") and isinstance(given, (str, int, float,
                                                                             bool)):
-        message = f"{message} (got {given!r})"
+        message = f"{message} (got {excerpt(repr(given), 80)})"
     return f"{key}: {message}"
 
 
@@ -437,6 +449,21 @@ def _presta_key(config: Config, shop: ShopConfig, key: str | None) -> Secrets:
                           f"the environment, or put key in the [{shop.name}] table of {file}")
     raise ConfigError(f"{where}: shops.{shop.name}: no Webservice key: set {key_name} in the "
                       "environment, or name a secrets file in [sync] secrets_file")
+
+
+def write_example_config(path: Path | None = None, *, force: bool = False) -> Path:
+    """Write :func:`example_config` to ``path`` (default: :func:`default_config_path`),
+    creating its directory; returns the path written. Raises ConfigError when the file
+    exists (unless ``force``) or cannot be written."""
+    target = path or default_config_path()
+    if target.exists() and not force:
+        raise ConfigError(f"{target}: already exists; use --force to overwrite it")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(example_config(), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot write: {exc.strerror}") from None
+    return target
 
 
 def example_config() -> str:

@@ -1,38 +1,60 @@
 """The errors journeybridge raises, in one tree.
 
 Every error's ``str()`` is one line a shop owner can act on, naming the shop URL and endpoint
-where there is one, and never a secret::
+where there is one, and never a secret or a raw e-mail address. The ``journeybridge`` command
+turns each kind into one exit code (:func:`journeybridge.cli.exit_code_for`), shown on the
+right::
 
-    JourneybridgeError
-    ├── ConfigError            a configuration file or value is wrong
-    ├── InvalidRecord          one record failed validation (field and record named)
-    └── ShopError              talking to a shop failed
-        ├── ShopUnreachable    connection refused, DNS, timeout (after retries)
-        ├── NotAShopAPI        HTML or garbage where JSON was expected: wrong URL?
-        ├── PlatformMissing    the site answers, but the shop API is not there
-        ├── AuthenticationError  key or secret refused
-        ├── PermissionDenied   the key may not do this (e.g. a read-only key asked to write)
-        ├── TransientShopError 429 / 5xx still failing after the bounded retries
-        └── ShopRequestError   any other refusal (4xx) with the shop's own code and message
+    JourneybridgeError                                                         exit
+    ├── ConfigError            a configuration file, value or option is wrong        2
+    │   └── SegmentRuleError   a segment rule that cannot be parsed                  2
+    ├── PersonNotFound         no such person in the shop (a usage error)            2
+    ├── ShopBusy               another run holds this shop's lock                   75
+    ├── StateStoreError        the state store cannot be opened or used              3
+    ├── InvalidRecord          one record failed validation (field and record named) 1
+    ├── ShopError              talking to a shop failed
+    │   ├── ShopUnreachable    connection refused, DNS, timeout (after retries)      3
+    │   ├── NotAShopAPI        HTML or garbage where JSON was expected: wrong URL?   3
+    │   ├── PlatformMissing    the site answers, but the shop API is not there       3
+    │   ├── AuthenticationError  key or secret refused                               3
+    │   ├── PermissionDenied   the key may not do this (a read-only key asked to write) 3
+    │   ├── TransientShopError 429 / 5xx still failing after the bounded retries     1
+    │   └── ShopRequestError   any other refusal (4xx) with the shop's own code      1
+    └── GraphError             Meta's Graph API refused a request (status, code,     1
+        │                      subcode, fbtrace_id)
+        ├── GraphAuthError     code 190 / HTTP 401: the access token is refused      3
+        └── GraphTransientError  rate limits, 5xx, connection errors after retries   1
 
-The Meta Conversions API sink adds its own (``journeybridge.events.graph``): ``GraphError``,
-with ``GraphAuthError`` (an invalid or expired token, code 190) and ``GraphTransientError``
-(rate limits and server errors that outlasted the retries).
+Exit code 0 is success, 1 a partial failure (some records, writes or events failed, each
+reported). The classes are importable from here; the older homes (``journeybridge.state``,
+``journeybridge.stages.segments``, ``journeybridge.events.graph``) re-export them.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotation only: errors.py imports nothing of journeybridge at run time
+    from journeybridge.events.graph import SendReport
+
 __all__ = [
     "AuthenticationError",
     "ConfigError",
+    "GraphAuthError",
+    "GraphError",
+    "GraphTransientError",
     "InvalidRecord",
     "JourneybridgeError",
     "NotAShopAPI",
     "PermissionDenied",
+    "PersonNotFound",
     "PlatformMissing",
+    "SegmentRuleError",
+    "ShopBusy",
     "ShopError",
     "ShopRequestError",
     "ShopUnreachable",
+    "StateStoreError",
     "TransientShopError",
 ]
 
@@ -43,6 +65,23 @@ class JourneybridgeError(Exception):
 
 class ConfigError(JourneybridgeError):
     """A configuration file or value is wrong; the message names the file, key and expectation."""
+
+
+class SegmentRuleError(ConfigError):
+    """A segment rule that cannot be parsed; names the segment, the position and the problem."""
+
+
+class PersonNotFound(JourneybridgeError):
+    """No person in the shop has the key or e-mail address asked for (a usage error)."""
+
+
+class ShopBusy(JourneybridgeError):
+    """Another run holds this shop's lock (it is syncing the same shop right now)."""
+
+
+class StateStoreError(JourneybridgeError):
+    """The state store cannot be opened or used (unreachable database, unwritable file,
+    schema written by a newer journeybridge)."""
 
 
 class InvalidRecord(JourneybridgeError):
@@ -108,3 +147,33 @@ class TransientShopError(ShopError):
 
 class ShopRequestError(ShopError):
     """The shop refused the request for another reason; its code and message are kept."""
+
+
+class GraphError(JourneybridgeError):
+    """Meta refused a request; carries HTTP status, Graph code and subcode, and fbtrace_id."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None,
+                 subcode: int | None = None, fbtrace_id: str = "") -> None:
+        self.status = status
+        self.code = code
+        self.subcode = subcode
+        self.fbtrace_id = fbtrace_id
+        self.message = message
+        details = [f"HTTP {status}"] if status is not None else []
+        if code is not None:
+            details.append(f"code {code}" + (f"/{subcode}" if subcode is not None else ""))
+        if fbtrace_id:
+            details.append(f"fbtrace_id {fbtrace_id}")
+        suffix = f" ({', '.join(details)})" if details else ""
+        super().__init__(f"Meta Graph API: {message}{suffix}")
+
+
+class GraphAuthError(GraphError):
+    """The access token was refused (code 190 or HTTP 401): nothing more can be sent.
+    ``report`` says what got through before (set by the sink that raised it)."""
+
+    report: SendReport | None = None
+
+
+class GraphTransientError(GraphError):
+    """Rate limits, server or connection errors that outlasted every retry."""

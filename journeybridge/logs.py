@@ -1,31 +1,23 @@
 """Logging for the CLI: JSON lines on stderr where no person is watching (cron, CI, a pipe),
-short plain lines on a terminal. Every line passes through :func:`scrub`, so no API key,
-secret, password in a URL or e-mail address reaches a log."""
+short plain lines on a terminal. Every line passes through :func:`~journeybridge.redact.scrub`,
+so no API key, secret, password in a URL or e-mail address reaches a log."""
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from journeybridge.adapters.http import redact
+from journeybridge.errors import ShopBusy
+from journeybridge.redact import scrub  # re-exported: the one redaction
 
-__all__ = ["JsonLinesFormatter", "PlainFormatter", "configure_logging", "scrub"]
+__all__ = ["BusyIsInformation", "JsonLinesFormatter", "PlainFormatter", "configure_logging",
+           "scrub"]
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-_URL_PASSWORD = re.compile(r"(://[^/:@\s]+:)[^/@\s]+@")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _HANDLER_NAME = "journeybridge-cli"
-
-
-def scrub(text: str) -> str:
-    """``text`` without secrets: key-like query parameters, ``user:password@`` in URLs and
-    e-mail addresses (``a***@example.com``) are masked."""
-    text = _URL_PASSWORD.sub(r"\1***@", redact(text))
-    return _EMAIL.sub(r"\1***@\2", text)
 
 
 def _json_safe(value: Any) -> Any:
@@ -36,6 +28,20 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     return scrub(str(value))
+
+
+class BusyIsInformation(logging.Filter):
+    """Another run holding the shop's lock is news, not a failure (cron simply tries again):
+    a record logged at error level about :class:`~journeybridge.errors.ShopBusy` is passed on
+    at INFO, as event ``shop_busy``. (Until the sync engine logs it so itself.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Lower a busy-lock record to INFO; every record passes."""
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.levelno > logging.INFO and any(isinstance(a, ShopBusy) for a in args):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.event = "shop_busy"
+        return True
 
 
 class JsonLinesFormatter(logging.Formatter):
@@ -83,6 +89,7 @@ def configure_logging(terminal: bool, *, verbose: bool = False,
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(PlainFormatter() if terminal else JsonLinesFormatter())
+    handler.addFilter(BusyIsInformation())
     handler.setLevel(logging.INFO if (verbose or not terminal) else logging.WARNING)
     logger.addHandler(handler)
     if logger.getEffectiveLevel() > logging.INFO:

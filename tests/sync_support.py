@@ -61,11 +61,8 @@ def postgres_schema() -> Iterator[str]:
 
 
 def cli_module() -> str:
-    """``journeybridge.cli`` once the sync commands are registered there, else the
-    standalone group of :mod:`journeybridge.cli_sync`."""
-    from journeybridge.cli import main
-
-    return "journeybridge.cli" if "sync" in main.commands else "journeybridge.cli_sync"
+    """The module ``python -m`` runs as the ``journeybridge`` command."""
+    return "journeybridge.cli"
 
 
 def write_config(directory: Path, url: str, *, shop: str = "sand", extra_shop: str = "",
@@ -128,9 +125,9 @@ def invoke(args: list[str], env: Mapping[str, str]) -> Any:
     ``stderr``)."""
     from click.testing import CliRunner
 
-    from journeybridge import cli_sync
+    from journeybridge.cli import main
 
-    command = {c.name: c for c in cli_sync.COMMANDS}[args[0]]
+    command = main.commands[args[0]]
     clean = {k: None for k in os.environ if k.startswith("JOURNEYBRIDGE_")}
     return CliRunner().invoke(command, args[1:], env={**clean, **env})
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from journeybridge.cli_sync import init
+from journeybridge.cli.shops import init
 from journeybridge.config import (
     Config,
     example_config,
@@ -229,3 +229,34 @@ def test_init_writes_a_valid_example_and_never_overwrites(tmp_path: Path) -> Non
     assert again.exit_code == 2
     assert "already exists; use --force" in again.output
     assert CliRunner().invoke(init, [str(target), "--force"]).exit_code == 0
+
+
+# -- a key pasted where a variable's name belongs -----------------------------------------
+
+@pytest.mark.parametrize("pasted", [
+    "ck_4f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6",            # a WooCommerce consumer key
+    "cs_0a9b8c7d6e5f40312a3b4c5d6e7f8091a2b3c4d5",            # ... and secret
+    "X4KJ7QZ2M9WPL3R8T5VNB6YH1DC0FGSA",                       # a PrestaShop Webservice key
+    "ck-with-dashes!",                                        # not a name at all
+])
+def test_a_key_pasted_into_key_env_is_never_echoed(tmp_path: Path, pasted: str) -> None:
+    path = write(tmp_path, MINIMAL + f'key_env = "{pasted}"\nsecret_env = "{pasted}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "shops.myshop.key_env" in message and "shops.myshop.secret_env" in message
+    assert "not the key itself" in message
+    assert pasted not in message
+
+    from journeybridge.cli import main
+
+    for command in (["check"], ["sync"], ["journeys"]):
+        result = CliRunner().invoke(main, [*command, "--config", str(path)])
+        assert result.exit_code == 2
+        assert pasted not in result.output
+
+
+def test_variable_names_are_still_accepted(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL + 'key_env = "MYSHOP_WC_KEY_2024"\n'
+                                                   'secret_env = "WOO_SECRET"\n'))
+    assert config.shops["myshop"].env_names == ("MYSHOP_WC_KEY_2024", "WOO_SECRET")

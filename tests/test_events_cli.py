@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import journeybridge.sandbox
-from journeybridge.cli_events import export_events_command
+from journeybridge.cli.events import export_events_command
 from journeybridge.events.fake_graph import FakeGraphServer, invalid_token
 from journeybridge.events.normalize import sha256_hex
 from journeybridge.sandbox import Population
@@ -164,3 +164,21 @@ def test_a_configured_shop_and_its_state_database(graph: FakeGraphServer, people
     assert graph.received
     assert all(e["event_source_url"].startswith(shop_url) for e in graph.received)
     assert (tmp_path / "state.db").exists()  # the configured state database holds the log
+
+
+def test_a_shop_given_by_its_url(tmp_path: Path) -> None:
+    from journeybridge.sandbox import SandboxServer
+
+    with SandboxServer(Population(SIZE, seed=SEED, now=NOW)) as server:
+        creds, url = server.woo_credentials, server.url
+        env = {"SHOP_KEY": creds.key, "SHOP_SECRET": creds.secret}
+        args = ["--url", url, "--key-env", "SHOP_KEY", "--secret-env", "SHOP_SECRET",
+                "--out", "-"]
+        result = CliRunner().invoke(export_events_command, args, env=env)
+        missing = CliRunner().invoke(export_events_command, args, env={"SHOP_KEY": creds.key})
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events and all(e["event_source_url"].startswith(url) for e in events)
+    assert missing.exit_code == 2
+    assert "set SHOP_KEY and SHOP_SECRET" in missing.stderr
+    assert creds.key not in missing.output

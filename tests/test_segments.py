@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +90,47 @@ def test_every_documented_feature_is_computed() -> None:
     from journeybridge.stages.features import features_of
     j = journey(customer(1), orders=[order(70), order(10)])
     assert set(features_of(j, facts_of(j, NOW), "loyalty")) == set(FEATURES)
+
+
+# -- hostile rules: a configuration error with a short message, never a crash --------------
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ("(" * 4000 + "orders >= 1" + ")" * 4000, "nested more than 50 deep"),
+    ("not " * 2000 + "newsletter", "nested more than 50 deep"),
+    ("(" * 10_000 + "orders >= 1" + ")" * 10_000, "the rule has 20011 characters"),
+    ("orders >= " + "9" * 5000, "a number of 5000 characters"),
+    ("total_spent > 0." + "5" * 100, "a number of 102 characters"),
+    ("orders >= 1 and " * 600 + "nosuchfeature", "unknown feature 'nosuchfeature'"),
+    ("orders >= 1 and " * 70_000 + "x", "characters (at most 10000)"),
+])
+def test_hostile_rules_are_refused_briefly(rule: str, message: str) -> None:
+    with pytest.raises(SegmentRuleError) as caught:
+        parse_segments({"s": rule})
+    text = str(caught.value)
+    assert message in text
+    assert len(text) < 600  # an excerpt of the rule, never the rule itself
+
+
+def test_rules_up_to_the_limits_still_parse() -> None:
+    from journeybridge.stages.segments import MAX_DEPTH
+
+    deep = "(" * MAX_DEPTH + "orders >= 3" + ")" * MAX_DEPTH
+    (segment,) = parse_segments({"deep": deep})
+    assert segment.matches(BASE)
+    (big,) = parse_segments({"big": "total_spent < 123456789012345678901234567890"})
+    assert big.matches(BASE)
+
+
+def test_a_hostile_rule_in_the_configuration_exits_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from journeybridge.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text('[segments]\nnested = "' + "(" * 10_000 + "orders >= 1" + ")" * 10_000
+                      + '"\nhuge = "orders >= ' + "9" * 5000 + '"\n\n[shops.s]\n'
+                      'url = "https://shop.example"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["sync", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "configuration error" in result.stderr and len(result.stderr) < 1000

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from journeybridge import cli_sync
-from journeybridge.cli_sync import EXIT_LOCKED, exit_code_for
+from journeybridge.cli import EXIT_LOCKED, exit_code_for, output, shops, worst
 from journeybridge.errors import AuthenticationError, ConfigError, ShopUnreachable
 from journeybridge.sandbox import Faults
 from journeybridge.state import ShopBusy, open_store
@@ -46,19 +45,19 @@ def test_exit_codes_and_their_order_of_severity() -> None:
     assert exit_code_for(AuthenticationError("x", shop_url="u", endpoint="e")) == 3
     assert exit_code_for(ShopUnreachable("x", shop_url="u", endpoint="e")) == 3
     assert exit_code_for(ShopBusy("x")) == EXIT_LOCKED == 75
-    assert cli_sync._worst([0, 75, 1]) == 1
-    assert cli_sync._worst([75, 3, 1, 0]) == 3
-    assert cli_sync._worst([1, 2, 3]) == 2
-    assert cli_sync._worst([0, 75]) == 75
+    assert worst([0, 75, 1]) == 1
+    assert worst([75, 3, 1, 0]) == 3
+    assert worst([1, 2, 3]) == 2
+    assert worst([0, 75]) == 75
 
 
 def test_the_exit_codes_are_the_documented_ones() -> None:
-    from journeybridge import cli_common
+    from journeybridge.cli import core
 
     # one definition for every command module; the values the README promises cron users
-    assert (cli_common.EXIT_OK, cli_common.EXIT_PARTIAL, cli_common.EXIT_CONFIG,
-            cli_common.EXIT_UNREACHABLE, cli_common.EXIT_LOCKED) == (0, 1, 2, 3, 75)
-    assert cli_sync.EXIT_LOCKED is cli_common.EXIT_LOCKED
+    assert (core.EXIT_OK, core.EXIT_PARTIAL, core.EXIT_CONFIG,
+            core.EXIT_UNREACHABLE, core.EXIT_LOCKED) == (0, 1, 2, 3, 75)
+    assert EXIT_LOCKED is core.EXIT_LOCKED
 
 
 def test_a_cron_run_logs_json_lines_and_prints_one_summary(tmp_path: Path) -> None:
@@ -113,6 +112,18 @@ def test_a_dry_run_prints_the_moves_and_writes_nothing(tmp_path: Path) -> None:
         assert shop_meta(shop.population) == {}
         paths = shop.server.stats.by_path()
         assert not any(p.endswith("/batch") or "/orders/" in p for p in paths)
+
+
+def test_a_dry_run_under_cron_masks_guests_e_mail_addresses(tmp_path: Path) -> None:
+    with sandbox_shop(tmp_path, size=100, seed=4) as shop:
+        proc = invoke(sync_args(shop, "--dry-run"), shop.env)
+        assert proc.exit_code == 0, proc.stderr
+        emails = {g.email for g in shop.population.guests()} | {
+            c.email for c in shop.population.customers()}
+    moves = [json.loads(line) for line in proc.stdout.splitlines()][:-1]
+    guests = [m["person"] for m in moves if m["person"].startswith("guest:")]
+    assert guests and all("***@" in key for key in guests)
+    assert not {e for e in emails if e in proc.stdout + proc.stderr}
 
 
 def test_journeys_pulls_when_there_is_no_state_yet(tmp_path: Path) -> None:
@@ -200,19 +211,19 @@ def test_several_shops_run_in_turn_and_the_worst_outcome_decides(tmp_path: Path)
 def test_a_terminal_gets_progress_and_a_table(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     with sandbox_shop(tmp_path, size=60, seed=1) as shop:
-        monkeypatch.setattr(cli_sync, "_terminal", lambda: True)
+        monkeypatch.setattr(output, "terminal", lambda: True)
         for name, value in shop.env.items():
             monkeypatch.setenv(name, value)
-        result = CliRunner().invoke(cli_sync.sync, sync_args(shop)[1:])
+        result = CliRunner().invoke(shops.sync, sync_args(shop)[1:])
         assert result.exit_code == 0, result.output
         assert "pulling sand (full)" in result.stderr
         assert "writing [" in result.stderr
         assert result.stdout.splitlines()[0].split()[:3] == ["shop", "status", "mode"]
         assert "sand stages: " in result.stdout
-        dry = CliRunner().invoke(cli_sync.sync, [*sync_args(shop)[1:], "--dry-run"])
+        dry = CliRunner().invoke(shops.sync, [*sync_args(shop)[1:], "--dry-run"])
         assert dry.exit_code == 0, dry.output
         assert "sand: 0 people would change stage (0 meta writes)" in dry.stdout
-        status = CliRunner().invoke(cli_sync.status, ["--config", str(shop.config)])
+        status = CliRunner().invoke(shops.status, ["--config", str(shop.config)])
         assert "sand: 1 recent run(s)" in status.stdout
 
 

@@ -29,6 +29,8 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from journeybridge.redact import redact  # re-exported: the one redaction (journeybridge.redact)
+
 __all__ = [
     "RETRY_STATUSES",
     "BadBodyError",
@@ -153,24 +155,6 @@ def _short(exc: BaseException | None) -> str:
         return "no error"
     text = redact(str(exc))
     return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
-
-
-_SECRET_PARAMS = re.compile(
-    r"((?:consumer_key|consumer_secret|oauth_signature|oauth_consumer_key|ws_key|access_token|"
-    r"key|secret)=)[^&\s'\"]+",
-    re.IGNORECASE,
-)
-_BASIC_IN_URL = re.compile(r"(https?://)[^/@\s]+@")
-
-
-def redact(text: str, *secrets: str) -> str:
-    """``text`` with every given secret, every key-like query parameter and user:password in
-    URLs replaced by ``***``: safe for logs and error messages."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    text = _SECRET_PARAMS.sub(r"\1***", text)
-    return _BASIC_IN_URL.sub(r"\1***@", text)
 
 
 _BOM = "\ufeff"

@@ -29,7 +29,7 @@ What it promises:
                                                   reported with Meta's message
   ==============================================  ==========================================
 
-Errors (all :class:`~journeybridge.errors.JourneybridgeError`)::
+Errors (defined in :mod:`journeybridge.errors`, re-exported here)::
 
     GraphError             Meta refused a request (status, code, subcode, fbtrace_id)
     ├── GraphAuthError     code 190 / HTTP 401: the token is invalid or expired
@@ -53,7 +53,7 @@ from journeybridge.adapters.http import (
     parse_json_body,
     redact,
 )
-from journeybridge.errors import JourneybridgeError
+from journeybridge.errors import GraphAuthError, GraphError, GraphTransientError
 from journeybridge.events.mapping import ServerEvent
 from journeybridge.events.sent import SentEvents
 
@@ -81,35 +81,6 @@ AGE_MARGIN_SECONDS = 600
 FUTURE_SKEW_SECONDS = 60
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001, 80004})
 TRANSIENT_CODES = frozenset({1, 2})
-
-
-class GraphError(JourneybridgeError):
-    """Meta refused a request; carries HTTP status, Graph code and subcode, and fbtrace_id."""
-
-    def __init__(self, message: str, *, status: int | None = None, code: int | None = None,
-                 subcode: int | None = None, fbtrace_id: str = "") -> None:
-        self.status = status
-        self.code = code
-        self.subcode = subcode
-        self.fbtrace_id = fbtrace_id
-        self.message = message
-        details = [f"HTTP {status}"] if status is not None else []
-        if code is not None:
-            details.append(f"code {code}" + (f"/{subcode}" if subcode is not None else ""))
-        if fbtrace_id:
-            details.append(f"fbtrace_id {fbtrace_id}")
-        suffix = f" ({', '.join(details)})" if details else ""
-        super().__init__(f"Meta Graph API: {message}{suffix}")
-
-
-class GraphAuthError(GraphError):
-    """The access token was refused (code 190 or HTTP 401): nothing more can be sent."""
-
-    report: SendReport | None = None
-
-
-class GraphTransientError(GraphError):
-    """Rate limits, server or connection errors that outlasted every retry."""
 
 
 @dataclass

@@ -12,6 +12,11 @@ The rule language::
     VALUE       := number | 'text' | "text" | true | false | none
     LIST        := "[" VALUE ("," VALUE)* "]"
 
+Limits (a rule past them is a configuration error, never a crash): at most
+:data:`MAX_RULE_LENGTH` characters, :data:`MAX_DEPTH` nested parentheses or ``not``, and
+numbers of at most :data:`MAX_NUMBER_LENGTH` characters. An error quotes at most an excerpt of
+the rule around the problem.
+
 Examples: ``orders >= 3 and total_spent > 200``, ``country in ['NL', 'BE'] and newsletter``,
 ``'JB-1' in skus``, ``not registered and orders >= 2``, ``stage == 'at_risk' and
 average_order_value >= 50``. A bare feature is true when it is truthy. A comparison with a
@@ -25,16 +30,22 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from journeybridge.errors import ConfigError
+from journeybridge.errors import SegmentRuleError
+from journeybridge.redact import excerpt
 from journeybridge.stages.features import FEATURES, FeatureValue
 
-__all__ = ["Segment", "SegmentRuleError", "parse_segments", "segments_for"]
+__all__ = ["MAX_DEPTH", "MAX_NUMBER_LENGTH", "MAX_RULE_LENGTH", "Segment", "SegmentRuleError",
+           "parse_segments", "segments_for"]
 
 Literal = int | float | str | bool | None
 
-
-class SegmentRuleError(ConfigError):
-    """A segment rule that cannot be parsed; names the segment, the position and the problem."""
+MAX_RULE_LENGTH = 10_000
+"""The longest segment rule accepted, in characters."""
+MAX_DEPTH = 50
+"""The deepest nesting of parentheses and ``not`` accepted in a rule."""
+MAX_NUMBER_LENGTH = 30
+"""The longest number accepted in a rule, in characters (sign and decimals included)."""
+_SHOWN = 60
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,17 @@ class _Token:
     pos: int
 
 
+def _around(rule: str, pos: int) -> str:
+    """The rule itself when short, else an excerpt around ``pos`` (0-based)."""
+    if len(rule) <= _SHOWN:
+        return repr(rule)
+    start = max(0, pos - _SHOWN // 2)
+    end = min(len(rule), start + _SHOWN)
+    head = "..." if start > 0 else ""
+    tail = "..." if end < len(rule) else ""
+    return f"{head}{rule[start:end]!r}{tail} (a rule of {len(rule)} characters)"
+
+
 def _tokens(rule: str, name: str) -> list[_Token]:
     out: list[_Token] = []
     pos = 0
@@ -104,7 +126,12 @@ def _tokens(rule: str, name: str) -> list[_Token]:
             raise SegmentRuleError(f"segment {name!r}: unexpected {rule[pos:pos + 10]!r} at "
                                    f"position {pos + 1}")
         kind = match.lastgroup or ""
-        out.append(_Token(kind, match.group(kind), match.start(kind)))
+        text = match.group(kind)
+        if kind == "num" and len(text) > MAX_NUMBER_LENGTH:
+            raise SegmentRuleError(f"segment {name!r}: a number of {len(text)} characters at "
+                                   f"position {match.start(kind) + 1} (at most "
+                                   f"{MAX_NUMBER_LENGTH})")
+        out.append(_Token(kind, text, match.start(kind)))
         pos = match.end()
     return out
 
@@ -115,11 +142,22 @@ class _Parser:
         self.rule = rule
         self.tokens = _tokens(rule, name)
         self.i = 0
+        self.depth = 0
 
     def fail(self, what: str) -> SegmentRuleError:
         token = self.peek()
-        where = f"position {token.pos + 1} ({token.text!r})" if token else "the end"
-        return SegmentRuleError(f"segment {self.name!r}: {what} at {where} in {self.rule!r}")
+        if token is None:
+            where, pos = "the end", len(self.rule)
+        else:
+            shown = token.text if len(token.text) <= 20 else token.text[:20] + "..."
+            where, pos = f"position {token.pos + 1} ({shown!r})", token.pos
+        return SegmentRuleError(f"segment {self.name!r}: {what} at {where} in "
+                                f"{_around(self.rule, pos)}")
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"nested more than {MAX_DEPTH} deep")
 
     def peek(self) -> _Token | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -159,12 +197,17 @@ class _Parser:
 
     def not_(self) -> _Node:
         if self.at("not"):
+            self.deeper()
             self.take()
-            return _Not(self.not_())
+            node: _Node = _Not(self.not_())
+            self.depth -= 1
+            return node
         if self.at("("):
+            self.deeper()
             self.take()
             node = self.or_()
             self.take(")")
+            self.depth -= 1
             return node
         return self.test()
 
@@ -290,10 +333,14 @@ def parse_segments(rules: Mapping[str, str]) -> tuple[Segment, ...]:
     segments = []
     for name, rule in rules.items():
         if not _NAME.match(name):
-            raise SegmentRuleError(f"segment name {name!r}: use letters, digits, spaces and "
-                                   "_ . : - (at most 64 characters, no commas)")
+            raise SegmentRuleError(f"segment name {excerpt(str(name), 70)!r}: use letters, "
+                                   "digits, spaces and _ . : - (at most 64 characters, no "
+                                   "commas)")
         if not isinstance(rule, str):
             raise SegmentRuleError(f"segment {name!r}: the rule must be text")
+        if len(rule) > MAX_RULE_LENGTH:
+            raise SegmentRuleError(f"segment {name!r}: the rule has {len(rule)} characters "
+                                   f"(at most {MAX_RULE_LENGTH}): {_around(rule, 0)}")
         segments.append(Segment(name=name, rule=rule, tree=_Parser(rule, name).parse()))
     return tuple(segments)
 

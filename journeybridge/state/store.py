@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from journeybridge.errors import JourneybridgeError
+from journeybridge.errors import ShopBusy, StateStoreError
 from journeybridge.state.schema import Cursor, Dialect, migrate
 
 __all__ = [
@@ -35,15 +35,6 @@ KINDS = ("customer", "order", "review")
 
 Records = dict[str, dict[str, str]]
 """Pulled records of one shop: kind -> record id -> compact JSON."""
-
-
-class ShopBusy(JourneybridgeError):
-    """Another run holds this shop's lock (it is syncing the same shop right now)."""
-
-
-class StateStoreError(JourneybridgeError):
-    """The state store cannot be opened or used (unreachable database, unwritable file,
-    schema written by a newer journeybridge)."""
 
 
 @dataclass(frozen=True)

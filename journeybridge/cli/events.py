@@ -1,0 +1,164 @@
+"""``journeybridge export-events``: journeys to Meta Conversions API server events, as JSON
+lines and/or sent to the Graph API. The orchestration is :func:`journeybridge.events.export.
+run_export`; the journeys come from :func:`journeybridge.sources.shop_journeys`.
+
+Where the journeys come from: a configured shop (``--config``/``--shop``: its state store, or
+a pull when it has none), a shop given by ``--url`` (keys from the environment, never from
+arguments), or ``--sandbox`` (a generated shop served on 127.0.0.1, for trying it out). Only
+``--send`` talks to Meta; its access token comes from the environment
+(``JOURNEYBRIDGE_META_ACCESS_TOKEN`` unless ``--token-env`` names another).
+
+Exit codes: 0 success; 1 some events refused or left unsent (each batch reported); 2
+configuration error; 3 a shop unreachable, its keys refused, or Meta refused the token.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from journeybridge import sources
+from journeybridge.cli import output
+from journeybridge.cli.core import EXIT_OK, EXIT_PARTIAL, Command, Session, parse_moment
+from journeybridge.errors import ConfigError, GraphAuthError
+from journeybridge.events import EventSettings
+from journeybridge.events import export as exporting
+from journeybridge.events.graph import DEFAULT_API_VERSION, DEFAULT_BASE_URL, MAX_BATCH
+
+__all__ = ["COMMANDS", "TOKEN_ENV", "export_events_command"]
+
+TOKEN_ENV = "JOURNEYBRIDGE_META_ACCESS_TOKEN"  # noqa: S105 - a variable name
+
+
+@click.command("export-events", cls=Command)
+@click.option("--since", "since_text", default=None, metavar="DATE",
+              help="Events from this date or ISO time on (UTC) [default: 7 days ago].")
+@click.option("--until", "until_text", default=None, metavar="DATE",
+              help="Events before this date or ISO time (UTC) [default: no limit].")
+@click.option("--out", "out_path", default=None, metavar="FILE",
+              help="Write the events as JSON lines to FILE ('-' for standard output).")
+@click.option("--send", is_flag=True, help="Send the events to the Graph API (--pixel-id).")
+@click.option("--dry-run", is_flag=True,
+              help="With --send: map and count everything, send nothing, remember nothing.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Configuration file (a configured shop).")
+@click.option("--shop", "shop_name", default=None, metavar="NAME",
+              help="The configured shop (needed when several are configured).")
+@click.option("--url", default=None, help="A shop's address, instead of a configured shop.")
+@click.option("--platform", type=click.Choice(["woocommerce", "prestashop"]),
+              default="woocommerce", show_default=True, help="The platform at --url.")
+@click.option("--key-env", default="JOURNEYBRIDGE_KEY", show_default=True,
+              help="Environment variable with the API key of --url.")
+@click.option("--secret-env", default="JOURNEYBRIDGE_SECRET", show_default=True,
+              help="Environment variable with the API secret of --url.")
+@click.option("--sandbox", is_flag=True, help="Use a generated sandbox shop on 127.0.0.1.")
+@click.option("--size", default=500, show_default=True, type=click.IntRange(50, 100_000),
+              help="Customers in the sandbox shop.")
+@click.option("--seed", default=1, show_default=True, help="Sandbox generator seed.")
+@click.option("--pixel-id", default=None, envvar="JOURNEYBRIDGE_META_PIXEL_ID",
+              help="The Meta pixel (dataset) id [env: JOURNEYBRIDGE_META_PIXEL_ID].")
+@click.option("--token-env", default=TOKEN_ENV, show_default=True,
+              help="Environment variable holding the Conversions API access token.")
+@click.option("--api-version", default=DEFAULT_API_VERSION, show_default=True)
+@click.option("--graph-url", default=DEFAULT_BASE_URL, show_default=True,
+              help="Graph API base URL (a fake one for tests).")
+@click.option("--test-event-code", default=None,
+              help="Send as test events (Events Manager > Test events); not remembered.")
+@click.option("--batch-size", default=MAX_BATCH, show_default=True,
+              type=click.IntRange(1, MAX_BATCH))
+@click.option("--state", "state_url", default=None, metavar="URL",
+              help="State database remembering sent event ids (sqlite:///path, a file path or "
+                   "postgresql://) [default: the configured state, else the default file].")
+@click.option("--newsletter-event", type=click.Choice(["Subscribe", "Lead"]),
+              default="Subscribe", show_default=True)
+@click.option("--consent", "consent_source",
+              type=click.Choice(["all", "newsletter", "meta", "list"]), default="all",
+              show_default=True, help="Where consent to share with Meta is recorded.")
+@click.option("--consent-key", default=None, help="With --consent meta: the meta key.")
+@click.option("--consent-list", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="With --consent list: a file of e-mails or person keys, one a line.")
+@click.option("--without-consent", type=click.Choice(["drop", "ldu"]), default="drop",
+              show_default=True,
+              help="People without consent: left out, or sent with Limited Data Use.")
+@click.option("--fallback-action-source", type=click.Choice(["other", "system_generated"]),
+              default="other", show_default=True,
+              help="action_source of events whose browser (user agent) is unknown.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every batch.")
+def export_events_command(
+    since_text: str | None, until_text: str | None, out_path: str | None, send: bool,
+    dry_run: bool, config_path: Path | None, shop_name: str | None, url: str | None,
+    platform: str, key_env: str, secret_env: str, sandbox: bool, size: int, seed: int,
+    pixel_id: str | None, token_env: str, api_version: str, graph_url: str,
+    test_event_code: str | None, batch_size: int, state_url: str | None,
+    newsletter_event: str, consent_source: str, consent_key: str | None,
+    consent_list: Path | None, without_consent: str, fallback_action_source: str,
+    verbose: bool,
+) -> None:
+    """Turn journey touchpoints into Meta Conversions API server events (Purchase,
+    InitiateCheckout, AddToCart, CompleteRegistration, Subscribe) with hashed customer
+    information: written as JSON lines (--out) and/or sent to a pixel (--send)."""
+    session = Session(config_path, verbose=verbose)
+    click.get_current_context().call_on_close(session.close)
+    session.log_to_stderr()
+    if sum((sandbox, url is not None, config_path is not None or shop_name is not None)) > 1:
+        raise ConfigError("choose one source: --sandbox, --url, or a configured shop")
+    if not out_path and not send:
+        raise ConfigError("nothing to do: give --out FILE (or '-') and/or --send")
+    since = parse_moment(since_text, "--since") or datetime.now(timezone.utc) - timedelta(days=7)
+    until = parse_moment(until_text, "--until")
+    token = ""
+    if send:
+        if not pixel_id:
+            raise ConfigError("--send needs --pixel-id (or JOURNEYBRIDGE_META_PIXEL_ID)")
+        token = os.environ.get(token_env, "")
+        if not token and not dry_run:
+            raise ConfigError(f"--send needs the Conversions API access token in the "
+                              f"environment variable {token_env}")
+    consent = exporting.consent_policy(consent_source, meta_key=consent_key,
+                                       allow_list=consent_list,
+                                       without_consent=without_consent)
+
+    configured_state: str | None = None
+    if sandbox:
+        with sources.sandbox_shop(size, seed) as shop:
+            found = sources.shop_journeys(shop.config, shop.shop, None, shop.now,
+                                          secrets=shop.secrets)
+    elif url is not None:
+        config, one, secrets = sources.url_shop(url, platform, key_env, secret_env)
+        found = sources.shop_journeys(config, one, None, secrets=secrets)
+    else:
+        one = session.one_shop(shop_name)
+        found = sources.shop_journeys(session.config, one, session.store())
+        configured_state = session.config.state_url()
+    settings = EventSettings(shop_url=found.url, shop_id=found.shop,
+                             newsletter_event=newsletter_event,
+                             fallback_action_source=fallback_action_source)
+    out: TextIO | Path | None = (sys.stdout if out_path == "-"
+                                 else Path(out_path) if out_path else None)
+    graph = None
+    if send and not dry_run and pixel_id:
+        from journeybridge.config import Config
+
+        graph = exporting.GraphTarget(
+            pixel_id, token, state_url or configured_state or Config().state_url(),
+            api_version=api_version, base_url=graph_url, test_event_code=test_event_code,
+            batch_size=batch_size)
+    try:
+        result = exporting.run_export(found.journeys, settings, consent, since=since,
+                                      until=until, out=out, graph=graph)
+    except GraphAuthError as exc:
+        if exc.report is not None:
+            click.echo(f"  sent {exc.report.sent} events before the token was refused",
+                       err=True)
+        raise
+    output.export_summary(result, sys.stderr)
+    sys.exit(EXIT_OK if result.ok else EXIT_PARTIAL)
+
+
+COMMANDS = (export_events_command,)
+"""The commands of this module, registered on the ``journeybridge`` group."""

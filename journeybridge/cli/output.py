@@ -1,0 +1,308 @@
+"""Everything the commands print, in one place.
+
+On a terminal (``stderr`` is a TTY) people get a progress line while pulling and writing and
+plain tables; without one (cron, a pipe) the listing commands print JSON lines, the sync one
+summary JSON line at the end, and logs go to stderr as JSON lines
+(:mod:`journeybridge.logs`). Every line that can carry a person's e-mail address or a secret
+passes through :func:`journeybridge.redact.scrub`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TextIO
+
+import click
+
+from journeybridge.model import Journey
+from journeybridge.redact import scrub
+from journeybridge.stages import Classification, Stage, stage_label
+
+if TYPE_CHECKING:
+    from journeybridge.events import ExportResult
+    from journeybridge.state import RunRecord
+    from journeybridge.sync import ShopSync
+
+__all__ = [
+    "StatusLine",
+    "echo_json",
+    "explain_journey",
+    "export_summary",
+    "journey_record",
+    "mask_key",
+    "pick_examples",
+    "print_moves",
+    "print_runs",
+    "print_table",
+    "shop_summary",
+    "stage_table",
+    "summary_line",
+    "terminal",
+]
+
+
+def terminal() -> bool:
+    """True when a person is watching (stderr is a terminal)."""
+    return sys.stderr.isatty()
+
+
+def echo_json(data: dict[str, Any]) -> None:
+    """``data`` as one JSON line on stdout."""
+    click.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def summary_line(data: dict[str, Any]) -> None:
+    """The one summary JSON line a non-terminal sync prints last."""
+    echo_json({"event": "summary", **data})
+
+
+def mask_key(key: str) -> str:
+    """A person key safe for a log or a report: a guest's e-mail address masked."""
+    return scrub(key) if key.startswith("guest:") else key
+
+
+def stage_table(results: Sequence[Classification], vocabulary: str = "default") -> str:
+    """A table of how many people are in each stage, in route order, with percentages."""
+    counts = Counter(r.stage for r in results)
+    total = len(results) or 1
+    width = max(len(stage_label(s, vocabulary)) for s in Stage)
+    lines = [f"{'stage':<{width}}  {'people':>7}  {'share':>6}"]
+    lines.append("-" * len(lines[0]))
+    for stage in Stage:
+        count = counts.get(stage, 0)
+        lines.append(f"{stage_label(stage, vocabulary):<{width}}  {count:>7}  "
+                     f"{100 * count / total:>5.1f}%")
+    lines.append("-" * len(lines[0]))
+    lines.append(f"{'total':<{width}}  {len(results):>7}")
+    return "\n".join(lines)
+
+
+def explain_journey(journey: Journey, result: Classification, vocabulary: str = "default",
+                    max_touchpoints: int = 12) -> str:
+    """One person's stage, since when, why (rule, sentence, facts) and their latest
+    touchpoints, as a few readable lines. E-mail addresses are not printed."""
+    person = journey.person
+    kind = "guest" if person.is_guest else f"customer {person.customer_id}"
+    name = f"{person.first_name} {person.last_name}".strip() or "(no name)"
+    lines = [
+        f"{name} ({kind})",
+        f"  stage: {stage_label(result.stage, vocabulary)} since {result.since.date()}",
+    ]
+    for reason in result.reasons:
+        lines.append(f"  why [{reason.rule}]: {reason.text}")
+        if reason.facts:
+            facts = ", ".join(f"{k}={v}" for k, v in reason.facts.items())
+            lines.append(f"      facts: {facts}")
+    if result.flags:
+        lines.append(f"  flags: {', '.join(result.flags)}")
+    points = journey.touchpoints
+    shown = points[-max_touchpoints:]
+    lines.append(f"  timeline ({len(points)} touchpoints"
+                 f"{', latest ' + str(len(shown)) if len(shown) < len(points) else ''}):")
+    for point in shown:
+        amount = f" {point.amount}" if point.amount else ""
+        lines.append(f"    {point.at:%Y-%m-%d %H:%M} {point.kind.value:<16}{amount}  "
+                     f"{point.detail}")
+    return "\n".join(lines)
+
+
+def pick_examples(journeys: Sequence[Journey], results: Sequence[Classification],
+                  count: int = 3) -> list[tuple[Journey, Classification]]:
+    """Up to ``count`` interesting people, each from a different stage, richest journeys
+    first (a loyal or advocate customer, someone at risk, someone considering...)."""
+    preferred = [Stage.ADVOCACY, Stage.AT_RISK, Stage.CONSIDERATION, Stage.LOYALTY,
+                 Stage.SERVICE, Stage.LAPSED, Stage.PURCHASE, Stage.AWARENESS]
+    picked: list[tuple[Journey, Classification]] = []
+    for stage in preferred:
+        if len(picked) >= count:
+            break
+        candidates = [(j, c) for j, c in zip(journeys, results) if c.stage is stage]
+        if candidates:
+            picked.append(max(candidates, key=lambda jc: (len(jc[0].touchpoints) <= 14,
+                                                         len(jc[0].touchpoints), jc[0].key)))
+    return picked
+
+
+def journey_record(shop: str, label: str, journey: Journey, result: Classification,
+                   source: str) -> dict[str, Any]:
+    """One person's line of ``journeybridge journeys``."""
+    person = journey.person
+    return {
+        "shop": shop, "person": person.key,
+        "customer_id": person.customer_id, "guest": person.is_guest,
+        "stage": result.stage.value, "label": label,
+        "since": result.since.isoformat(), "segments": list(result.segments),
+        "flags": list(result.flags),
+        "reasons": [{"rule": r.rule, "text": r.text} for r in result.reasons],
+        "orders": len(journey.orders), "reviews": len(journey.reviews),
+        "touchpoints": len(journey.touchpoints), "source": source,
+    }
+
+
+class StatusLine:
+    """A one-line progress display on stderr for a terminal: a bar when the total is known,
+    a live counter (requests sent) and the elapsed time otherwise."""
+
+    def __init__(self) -> None:
+        self._label = ""
+        self._total: int | None = None
+        self._done = 0
+        self._poll: Callable[[], int] | None = None
+        self._started = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self, label: str, total: int | None = None,
+              poll: Callable[[], int] | None = None) -> None:
+        """Begin a phase and draw it (redrawn twice a second)."""
+        self.finish()
+        with self._lock:
+            self._label, self._total, self._done, self._poll = label, total, 0, poll
+            self._started = time.monotonic()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._tick, daemon=True,
+                                        name="journeybridge-progress")
+        self._thread.start()
+
+    def advance(self, steps: int) -> None:
+        """Count ``steps`` more done and redraw."""
+        with self._lock:
+            self._done += steps
+        self._draw()
+
+    def finish(self) -> None:
+        """End the phase, leaving its final state on its own line."""
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._thread = None
+        self._draw()
+        click.echo("", err=True)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5):
+            self._draw()
+
+    def _draw(self) -> None:
+        with self._lock:
+            elapsed = time.monotonic() - self._started
+            if self._total:
+                width = 30
+                filled = int(width * min(self._done, self._total) / self._total)
+                text = (f"{self._label} [{'#' * filled}{'.' * (width - filled)}] "
+                        f"{self._done}/{self._total}")
+            else:
+                count = self._poll() if self._poll is not None else self._done
+                text = f"{self._label}: {count} requests"
+            text += f"  {elapsed:.0f}s"
+        click.echo(f"\r\x1b[2K{text}", err=True, nl=False)
+
+
+def shop_summary(outcome: ShopSync, seconds: float, exit_code: int) -> dict[str, Any]:
+    """One shop's row of the sync summary (the JSON line's ``shops`` and the table)."""
+    run = outcome.run
+    return {
+        "shop": outcome.shop, "status": outcome.status, "mode": run.mode,
+        "dry_run": outcome.dry_run, "exit_code": exit_code,
+        "customers": run.customers, "orders": run.orders, "reviews": run.reviews,
+        "trashed": run.trashed, "skipped": run.skipped, "people": run.people,
+        "changed": run.changed, "moves": len(outcome.moves), "planned": run.planned,
+        "written": run.written, "failed": run.failed, "unwritable": run.unwritable,
+        "requests": run.requests, "seconds": round(seconds, 3), "stages": outcome.stage_counts,
+        "error": scrub(str(outcome.error)) if outcome.error else None,
+    }
+
+
+def print_moves(outcome: ShopSync, on_terminal: bool, limit: int = 200) -> None:
+    """A dry run's stage moves: JSON lines, or (terminal) the first ``limit`` as a list.
+    Guests' e-mail addresses are masked either way."""
+    if not on_terminal:
+        for move in outcome.moves:
+            echo_json({"event": "move", "shop": outcome.shop,
+                       "person": mask_key(move.person_key), "from": move.from_stage,
+                       "to": move.to_stage, "since": move.since, "reason": scrub(move.reason)})
+        return
+    click.echo(f"{outcome.shop}: {len(outcome.moves)} people would change stage "
+               f"({outcome.run.planned} meta writes):")
+    for move in outcome.moves[:limit]:
+        click.echo(f"  {mask_key(move.person_key):<32} {move.from_stage or '(new)':>13} -> "
+                   f"{move.to_stage:<13} since {move.since}: {scrub(move.reason)}")
+    if len(outcome.moves) > limit:
+        click.echo(f"  ... and {len(outcome.moves) - limit} more")
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """The sync summary table for a terminal, with each shop's stage counts and error."""
+    headers = ("shop", "status", "mode", "people", "changed", "planned", "written", "failed",
+               "seconds")
+    table = [[str(row.get(h, "")) for h in headers] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    click.echo("  ".join("-" * w for w in widths))
+    for r in table:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+    for row in rows:
+        if row["stages"]:
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(row["stages"].items()))
+            click.echo(f"{row['shop']} stages: {counts}")
+        if row["error"]:
+            click.echo(f"{row['shop']}: {row['error']}")
+
+
+def print_runs(shop: str, runs: Iterable[RunRecord], on_terminal: bool) -> None:
+    """``journeybridge status`` for one shop: JSON lines, or (terminal) one line per run."""
+    runs = list(runs)
+    if not on_terminal:
+        for run in runs:
+            echo_json(run.as_dict())
+        return
+    click.echo(f"{shop}: {len(runs)} recent run(s)")
+    for run in runs:
+        took = (datetime.fromisoformat(run.finished_at)
+                - datetime.fromisoformat(run.started_at)).total_seconds() \
+            if run.finished_at else 0.0
+        click.echo(f"  {run.started_at[:19]}Z {run.status:<8} {run.mode:<11} "
+                   f"{took:6.1f}s  pulled {run.customers}c/{run.orders}o/"
+                   f"{run.reviews}r  changed {run.changed}  written {run.written}/"
+                   f"{run.planned}  failed {run.failed}")
+        for error in run.errors[:3]:
+            click.echo(f"      {error}")
+
+
+def export_summary(result: ExportResult, out: TextIO) -> None:
+    """What an export did, a few lines on ``out``: events by name, people left out and why,
+    what the Graph API received and refused."""
+    mapped = result.mapped
+    names = ", ".join(f"{name} {count}" for name, count in sorted(mapped.by_name().items()))
+    click.echo(f"{mapped.people} people, {len(mapped.events)} events"
+               + (f" ({names})" if names else ""), file=out)
+    if mapped.people_left_out:
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in mapped.people_left_out.items())
+        click.echo(f"  left out for lack of consent: {sum(mapped.people_left_out.values())} "
+                   f"people ({reasons})", file=out)
+    if mapped.people_limited:
+        click.echo(f"  sent with Limited Data Use (no consent): {mapped.people_limited} people",
+                   file=out)
+    for reason, count in sorted(mapped.not_sent.items()):
+        click.echo(f"  not mapped: {count} ({reason})", file=out)
+    for problem, count in sorted(mapped.dropped_fields.items()):
+        click.echo(f"  customer field dropped: {problem} ({count} events)", file=out)
+    if result.report is not None:
+        r = result.report
+        click.echo(f"  Graph API: sent {r.sent}, already sent {r.already_sent}, older than 7 "
+                   f"days {r.too_old}, in the future {r.in_future}, refused {r.failed}, not "
+                   f"attempted {r.not_attempted}, in {len(r.batches)} batches", file=out)
+        for batch in r.batches:
+            if not batch.ok:
+                click.echo(f"  batch {batch.number} ({batch.events} events): "
+                           f"{len(batch.failed_event_ids)} refused: {batch.error}", file=out)
+        if r.stopped:
+            click.echo(f"  stopped: {r.stopped}", file=out)

@@ -1,0 +1,110 @@
+"""The commands that need no shop of one's own: ``demo`` (a generated shop, pulled and
+classified like a real one), ``sandbox`` (the generated shop served until stopped) and
+``schema`` (the JSON Schema of the model)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from typing import Any
+
+import click
+
+from journeybridge import sources
+from journeybridge.cli import output
+from journeybridge.cli.core import Command
+
+__all__ = ["COMMANDS", "demo", "sandbox", "schema", "schema_document"]
+
+_size = click.option("--size", default=2000, show_default=True,
+                     type=click.IntRange(50, 1_000_000), help="Customers in the generated shop.")
+_seed = click.option("--seed", default=1, show_default=True, help="Generator seed.")
+
+
+@click.command(cls=Command)
+@_size
+@_seed
+@click.option("--examples", default=3, show_default=True, type=click.IntRange(0, 8),
+              help="Example journeys to explain.")
+def demo(size: int, seed: int, examples: int) -> None:
+    """Generate a shop, serve it on 127.0.0.1, pull it over the WooCommerce API, classify
+    everyone, and show the stages with example journeys. No network or credentials needed."""
+    started = time.perf_counter()
+    click.echo(f"Starting a sandbox WooCommerce shop with {size} customers (seed {seed})...")
+    with sources.sandbox_shop(size, seed) as shop:
+        found = sources.shop_journeys(shop.config, shop.shop, None, shop.now,
+                                      secrets=shop.secrets)
+    report = found.report
+    click.echo(f"Pulled {report.customers} customers, {report.orders} orders and "
+               f"{report.reviews} reviews in {report.requests} requests; "
+               f"{len(found.journeys)} people (guests included); "
+               f"{report.skipped_count} malformed records skipped.\n")
+    click.echo(output.stage_table(found.results))
+    for journey, classification in output.pick_examples(found.journeys, found.results,
+                                                        examples):
+        click.echo("")
+        click.echo(output.explain_journey(journey, classification, max_touchpoints=8))
+    click.echo(f"\nDone in {time.perf_counter() - started:.1f} s.")
+
+
+def schema_document() -> dict[str, Any]:
+    """The JSON Schema of a journey (and everything in it) and of a classification."""
+    from journeybridge.model import Journey
+    from journeybridge.stages import Classification
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "journeybridge",
+        "journey": Journey.model_json_schema(),
+        "classification": Classification.model_json_schema(),
+    }
+
+
+@click.command(cls=Command)
+@click.option("--indent", default=2, show_default=True, help="JSON indentation.")
+def schema(indent: int) -> None:
+    """Print the JSON Schema of the journey model (Journey and everything in it) and of a
+    stage classification."""
+    click.echo(json.dumps(schema_document(), indent=indent))
+
+
+@click.command(cls=Command)
+@_size
+@_seed
+@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
+              help="Port on 127.0.0.1 (0 picks a free one).")
+def sandbox(size: int, seed: int, port: int) -> None:
+    """Serve the sandbox shop on 127.0.0.1 until stopped (Ctrl-C), for your own tests and
+    demos. Prints its base URL and API credentials."""
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        _serve(size, seed, port, stop)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("Stopped.")
+
+
+def _serve(size: int, seed: int, port: int, stop: threading.Event) -> None:
+    with sources.sandbox_shop(size, seed, port=port) as shop:
+        creds = shop.server.woo_credentials
+        url = shop.shop.url
+        click.echo(f"Sandbox WooCommerce shop: {url}")
+        click.echo(f"  REST API:            {url}/wp-json/wc/v3/")
+        click.echo(f"  consumer key:        {creds.key}")
+        click.echo(f"  consumer secret:     {creds.secret}")
+        click.echo(f"  read-only key:       {creds.ro_key}")
+        click.echo(f"  read-only secret:    {creds.ro_secret}")
+        click.echo(f"  customers: {size}, seed: {seed}, now: {shop.now.isoformat()}")
+        click.echo("Press Ctrl-C to stop.")
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+
+
+COMMANDS = (demo, schema, sandbox)
+"""The commands of this module, registered on the ``journeybridge`` group."""

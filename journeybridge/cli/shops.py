@@ -1,0 +1,153 @@
+"""The cron-facing commands over configured shops: ``init``, ``check``, ``sync``,
+``journeys`` and ``status``. Each parses its options, calls one library function per shop
+(:func:`~journeybridge.config.write_example_config`, :func:`~journeybridge.checks.check_shop`,
+:func:`journeybridge.sync.sync`, :func:`~journeybridge.sources.shop_journeys`,
+``StateStore.runs``) and prints through :mod:`journeybridge.cli.output`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from journeybridge import checks, config, sources
+from journeybridge import sync as engine
+from journeybridge.cli import output
+from journeybridge.cli.core import (
+    EXIT_OK,
+    Command,
+    Session,
+    config_option,
+    exit_code_for,
+    now_option,
+    parse_moment,
+    shop_option,
+    uses_session,
+    worst,
+)
+from journeybridge.errors import JourneybridgeError
+from journeybridge.redact import scrub
+
+__all__ = ["COMMANDS", "check", "init", "journeys", "status", "sync"]
+
+
+@click.command(cls=Command)
+@click.argument("path", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: Path | None, force: bool) -> None:
+    """Write a commented example configuration to PATH (default: the user's configuration
+    file). Secrets are never written there: see its last lines."""
+    target = config.write_example_config(path, force=force)
+    click.echo(f"Wrote an example configuration to {target}.")
+    click.echo("Next: edit its [shops.myshop] table, export JOURNEYBRIDGE_MYSHOP_KEY and "
+               "JOURNEYBRIDGE_MYSHOP_SECRET, then run: journeybridge check")
+
+
+@click.command(cls=Command)
+@shop_option
+@config_option
+@uses_session
+def check(session: Session, shop_name: str | None) -> None:
+    """Test each shop's connection, credentials and read/write permission, and the state
+    store; say exactly what is wrong."""
+    session.log_to_stderr()
+    codes: list[int] = []
+    for shop in session.shops(shop_name):
+        click.echo(f"{shop.name} ({shop.url})")
+        for step in checks.check_shop(session.config, shop):
+            mark = "ok" if step.ok else "FAILED"
+            click.echo(f"  {step.name:<12} {mark}: {scrub(step.detail)}")
+            codes.append(EXIT_OK if step.ok else exit_code_for(step.error, partial=True))
+    step = checks.check_store(session.store)
+    click.echo(f"{step.name}: {'ok' if step.ok else 'FAILED'}: {scrub(step.detail)}")
+    codes.append(EXIT_OK if step.ok else exit_code_for(step.error, partial=True))
+    sys.exit(worst(codes))
+
+
+@click.command(cls=Command)
+@shop_option
+@click.option("--dry-run", is_flag=True,
+              help="Show who would move from which stage to which, and why; write nothing "
+                   "to the shop, advance no cursor.")
+@click.option("--full", is_flag=True, help="Pull everything, not only what changed.")
+@config_option
+@now_option
+@click.option("-v", "--verbose", is_flag=True, help="Log progress lines on a terminal too.")
+@uses_session
+def sync(session: Session, shop_name: str | None, dry_run: bool, full: bool,
+         now_text: str | None, verbose: bool) -> None:
+    """Pull (incrementally after the first run), classify everyone, write back only the
+    stages that changed, and record the run. For cron: exits 75 at once if another run is
+    syncing the same shop."""
+    on_terminal = output.terminal()
+    session.log_to_stderr()
+    rows: list[dict[str, Any]] = []
+    try:
+        now = parse_moment(now_text, "--now")
+        shops = session.shops(shop_name)
+        progress = output.StatusLine() if on_terminal else None
+        store = session.store()
+        for shop in shops:
+            started = time.monotonic()
+            outcome = next(engine.sync(session.config, store, shop.name, dry_run=dry_run,
+                                       full=full, now=now, progress=progress))
+            code = exit_code_for(outcome.error, partial=bool(outcome.failures))
+            rows.append(output.shop_summary(outcome, time.monotonic() - started, code))
+            if dry_run:
+                output.print_moves(outcome, on_terminal)
+            if on_terminal:
+                for failure in outcome.failures[:20]:
+                    click.echo(scrub(f"journeybridge: [{shop.name}] {failure}"),
+                               err=True)
+    except JourneybridgeError as exc:
+        if not on_terminal:  # cron still gets its one summary line
+            output.summary_line({"exit_code": exit_code_for(exc),
+                                 "error": scrub(str(exc)), "shops": rows})
+        raise
+    code = worst(row["exit_code"] for row in rows)
+    if on_terminal:
+        output.print_table(rows)
+    else:
+        output.summary_line({"exit_code": code, "shops": rows})
+    sys.exit(code)
+
+
+@click.command(cls=Command)
+@shop_option
+@config_option
+@now_option
+@uses_session
+def journeys(session: Session, shop_name: str | None, now_text: str | None) -> None:
+    """Print every person's journey summary with stage, since, segments and reasons as JSON
+    lines: from the state store, or from a pull when the shop has no state yet."""
+    session.log_to_stderr()
+    now = parse_moment(now_text, "--now")
+    for shop in session.shops(shop_name):
+        found = sources.shop_journeys(session.config, shop, session.store(), now)
+        label = session.config.stages.label
+        for journey, result in zip(found.journeys, found.results):
+            output.echo_json(output.journey_record(shop.name, label(result.stage), journey,
+                                                   result, found.source))
+
+
+@click.command(cls=Command)
+@shop_option
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10_000),
+              help="Runs per shop.")
+@config_option
+@uses_session
+def status(session: Session, shop_name: str | None, limit: int) -> None:
+    """Recent runs per shop: when, how long, what was pulled, changed and written, and
+    errors. A table on a terminal, JSON lines otherwise."""
+    session.log_to_stderr()
+    on_terminal = output.terminal()
+    for shop in session.shops(shop_name):
+        output.print_runs(shop.name, session.store().runs(shop.name, limit), on_terminal)
+
+
+COMMANDS = (init, check, sync, journeys, status)
+"""The commands of this module, registered on the ``journeybridge`` group."""
