@@ -53,13 +53,17 @@ def run_adapter(shop: dict[str, Any], concurrency: int, out: Any) -> None:
     with WooCommerceAdapter(shop["url"], shop["key"], shop["secret"],
                             concurrency=concurrency) as adapter:
         customers = sum(1 for _ in adapter.iter_customers(report))
+        cpu_before, sent_before = cpu_seconds(), adapter.client.requests_sent
         orders = sum(1 for _ in adapter.iter_orders(report))
+        order_cpu = cpu_seconds() - cpu_before
+        order_pages = adapter.client.requests_sent - sent_before
         reviews = sum(1 for _ in adapter.iter_reviews(report))
         requests = adapter.client.requests_sent
     out.put({"seconds": time.perf_counter() - started, "requests": requests,
              "customers": customers, "orders": orders, "reviews": reviews,
              "skipped": report.skipped_count, "rss_mb": peak_rss_mb(),
-             "client_cpu_s": cpu_seconds()})
+             "client_cpu_s": cpu_seconds(),
+             "cpu_ms_per_order_page": 1000 * order_cpu / max(1, order_pages)})
 
 
 def run_baseline(shop: dict[str, Any], out: Any) -> None:
@@ -126,7 +130,8 @@ def main() -> None:
               f"peak RSS {adapter['rss_mb']:.0f} MB, client CPU {adapter['client_cpu_s']:.1f} s; "
               f"pulled {adapter['customers']} customers, "
               f"{adapter['orders']} orders, {adapter['reviews']} reviews, "
-              f"{adapter['skipped']} skipped")
+              f"{adapter['skipped']} skipped; client CPU per page of orders "
+              f"{adapter['cpu_ms_per_order_page']:.1f} ms")
         print(f"limit    pages x latency / concurrency = {limit:.1f} s; adapter at "
               f"{adapter['seconds'] / limit if limit else float('nan'):.2f}x the limit")
         if not args.skip_baseline:

@@ -136,6 +136,7 @@ class ShopConfig(_Strict):
     secret_env: str | None = None
     stage_groups: dict[Stage, str] = Field(default_factory=dict)
     group_prefix: str = Field("Journey: ", max_length=GROUP_NAME_MAX - 1)
+    full_customers_hours: float = Field(24.0, gt=0, le=24 * 365)
 
     @model_validator(mode="after")
     def _platform_keys(self) -> ShopConfig:
@@ -144,6 +145,9 @@ class ShopConfig(_Strict):
             if given:
                 raise ValueError(f"{', '.join(given)}: only for platform = \"prestashop\" "
                                  "(WooCommerce shops get meta_prefix keys)")
+        elif "full_customers_hours" in self.model_fields_set:
+            raise ValueError("full_customers_hours: only for platform = \"woocommerce\" "
+                             "(PrestaShop customers are read incrementally)")
         return self
 
     @field_validator("stage_groups")
@@ -265,6 +269,25 @@ class Config(_Strict):
                 name = shop.group_name(stage, self.stages.label(stage))
                 _check_group_name(name, f"shops.{shop.name}: the group of stage {stage.value}")
         return self
+
+    def adapter_options(self, shop: ShopConfig) -> dict[str, Any]:
+        """The options ``shop``'s adapter is opened with
+        (:func:`journeybridge.adapters.open_adapter`), from its table and, for PrestaShop, the
+        group name of every stage."""
+        common: dict[str, Any] = {
+            "shop": shop.name, "concurrency": shop.concurrency, "timeout": shop.timeout,
+            "verify_ssl": shop.verify_ssl, "timezone_name": shop.timezone,
+            "write_guests": shop.write_guest_orders}
+        if shop.platform == "prestashop":
+            return {**common, "key_in_query": shop.query_string_auth,
+                    "stage_groups": {stage.value: shop.group_name(stage,
+                                                                  self.stages.label(stage))
+                                     for stage in Stage}}
+        return {**common, "query_string_auth": shop.query_string_auth,
+                "newsletter_key": shop.newsletter_key,
+                "newsletter_date_key": shop.newsletter_date_key,
+                "meta_prefix": shop.meta_prefix,
+                "full_customers_hours": shop.full_customers_hours}
 
     def select(self, name: str | None) -> list[ShopConfig]:
         """The shop called ``name``, or every shop (in file order) when ``name`` is None.

@@ -7,11 +7,14 @@ right::
 
     JourneybridgeError                                                         exit
     ├── ConfigError            a configuration file, value or option is wrong        2
-    │   └── SegmentRuleError   a segment rule that cannot be parsed                  2
+    │   ├── SegmentRuleError   a segment rule that cannot be parsed                  2
+    │   └── ShopMismatch       a shop name now points at another shop than stored    2
     ├── PersonNotFound         no such person in the shop (a usage error)            2
     ├── ShopBusy               another run holds this shop's lock                   75
     ├── StateStoreError        the state store cannot be opened or used              3
     ├── InvalidRecord          one record failed validation (field and record named) 1
+    ├── UnexpectedError        a bug: anything else that went wrong, in one line     1
+    │                          (the traceback only with -v)
     ├── ShopError              talking to a shop failed
     │   ├── ShopUnreachable    connection refused, DNS, timeout (after retries)      3
     │   ├── NotAShopAPI        HTML or garbage where JSON was expected: wrong URL?   3
@@ -52,15 +55,29 @@ __all__ = [
     "SegmentRuleError",
     "ShopBusy",
     "ShopError",
+    "ShopMismatch",
     "ShopRequestError",
     "ShopUnreachable",
     "StateStoreError",
     "TransientShopError",
+    "UnexpectedError",
 ]
 
 
+def _restore(kind: type[JourneybridgeError], args: tuple[object, ...],
+             state: dict[str, object]) -> JourneybridgeError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class JourneybridgeError(Exception):
-    """Base of every error journeybridge raises on purpose."""
+    """Base of every error journeybridge raises on purpose. Every one can be pickled (a
+    worker process hands its outcome, error included, back to its parent)."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
 class ConfigError(JourneybridgeError):
@@ -69,6 +86,12 @@ class ConfigError(JourneybridgeError):
 
 class SegmentRuleError(ConfigError):
     """A segment rule that cannot be parsed; names the segment, the position and the problem."""
+
+
+class ShopMismatch(ConfigError):
+    """A shop name is configured for another shop (platform or URL) than the one the state
+    store holds under that name; nothing is written. Start afresh with ``--reset-state`` or a
+    new name."""
 
 
 class PersonNotFound(JourneybridgeError):
@@ -84,6 +107,20 @@ class StateStoreError(JourneybridgeError):
     schema written by a newer journeybridge)."""
 
 
+class UnexpectedError(JourneybridgeError):
+    """Something went wrong that journeybridge does not expect (a bug): one line naming the
+    exception, the traceback kept for ``-v``. Made with :meth:`of`."""
+
+    @classmethod
+    def of(cls, error: BaseException, where: str = "") -> UnexpectedError:
+        """The one-line form of ``error`` (its type and the start of its message)."""
+        text = " ".join(str(error).split())[:200]
+        place = f" {where}" if where else ""
+        return cls(f"unexpected error{place}: {type(error).__name__}"
+                   f"{': ' + text if text else ''} (a bug in journeybridge; -v shows the "
+                   "traceback)")
+
+
 class InvalidRecord(JourneybridgeError):
     """A record from a shop (or given by a caller) does not fit the journey model."""
 
@@ -95,7 +132,12 @@ class InvalidRecord(JourneybridgeError):
 
 class ShopError(JourneybridgeError):
     """Talking to a shop failed. Carries the shop URL, the endpoint, the HTTP status and the
-    platform's own error code where known."""
+    platform's own error code where known, the request id where the shop (or a proxy in front
+    of it) sent one, a short scrubbed excerpt of the answer's body (no secrets, no e-mail
+    addresses) and, for rate limits, the wait the shop asked for (``retry_after``, seconds).
+
+    ``str()`` is one line: the shop, the endpoint, the message, then status, code and request
+    id in brackets; the excerpt is kept out of it (read ``excerpt`` for diagnostics)."""
 
     def __init__(
         self,
@@ -105,11 +147,17 @@ class ShopError(JourneybridgeError):
         endpoint: str,
         status: int | None = None,
         code: str | None = None,
+        request_id: str | None = None,
+        excerpt: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.shop_url = shop_url
         self.endpoint = endpoint
         self.status = status
         self.code = code
+        self.request_id = request_id
+        self.excerpt = excerpt
+        self.retry_after = retry_after
         self.message = message
         where = f"{shop_url} {endpoint}".strip()
         extra = []
@@ -117,6 +165,8 @@ class ShopError(JourneybridgeError):
             extra.append(f"HTTP {status}")
         if code:
             extra.append(code)
+        if request_id:
+            extra.append(f"request id {request_id}")
         suffix = f" ({', '.join(extra)})" if extra else ""
         super().__init__(f"{where}: {message}{suffix}")
 

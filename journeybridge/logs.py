@@ -10,10 +10,9 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from journeybridge.errors import ShopBusy
 from journeybridge.redact import scrub  # re-exported: the one redaction
 
-__all__ = ["BusyIsInformation", "JsonLinesFormatter", "PlainFormatter", "configure_logging",
+__all__ = ["JsonLinesFormatter", "PlainFormatter", "configure_logging",
            "scrub"]
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -28,20 +27,6 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     return scrub(str(value))
-
-
-class BusyIsInformation(logging.Filter):
-    """Another run holding the shop's lock is news, not a failure (cron simply tries again):
-    a record logged at error level about :class:`~journeybridge.errors.ShopBusy` is passed on
-    at INFO, as event ``shop_busy``. (Until the sync engine logs it so itself.)"""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Lower a busy-lock record to INFO; every record passes."""
-        args = record.args if isinstance(record.args, tuple) else ()
-        if record.levelno > logging.INFO and any(isinstance(a, ShopBusy) for a in args):
-            record.levelno, record.levelname = logging.INFO, "INFO"
-            record.event = "shop_busy"
-        return True
 
 
 class JsonLinesFormatter(logging.Formatter):
@@ -80,7 +65,8 @@ class PlainFormatter(logging.Formatter):
 def configure_logging(terminal: bool, *, verbose: bool = False,
                       stream: TextIO | None = None) -> None:
     """Send the ``journeybridge`` loggers to ``stream`` (default stderr): JSON lines from INFO
-    up without a terminal, plain lines from WARNING up (INFO with ``verbose``) on one.
+    up without a terminal, plain lines from WARNING up on one; ``verbose`` adds everything
+    from DEBUG up (tracebacks of unexpected errors included).
     Idempotent: a second call replaces the handler of the first."""
     logger = logging.getLogger("journeybridge")
     for handler in list(logger.handlers):
@@ -89,8 +75,9 @@ def configure_logging(terminal: bool, *, verbose: bool = False,
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(PlainFormatter() if terminal else JsonLinesFormatter())
-    handler.addFilter(BusyIsInformation())
-    handler.setLevel(logging.INFO if (verbose or not terminal) else logging.WARNING)
+    handler.setLevel(logging.DEBUG if verbose else logging.INFO if not terminal
+                     else logging.WARNING)
     logger.addHandler(handler)
-    if logger.getEffectiveLevel() > logging.INFO:
-        logger.setLevel(logging.INFO)
+    wanted = logging.DEBUG if verbose else logging.INFO
+    if logger.getEffectiveLevel() > wanted:
+        logger.setLevel(wanted)

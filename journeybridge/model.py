@@ -38,6 +38,7 @@ __all__ = [
     "Person",
     "Platform",
     "Refund",
+    "RefundRecord",
     "Review",
     "SourceRef",
     "StatusChange",
@@ -281,6 +282,24 @@ class Refund(_Frozen):
         return _reject_float(value)
 
 
+class RefundRecord(_Frozen):
+    """A refund read on its own (WooCommerce's refunds collection, PrestaShop's credit slips):
+    it gives the refund of ``order_id`` with this ``id`` its date and amount, and adds a refund
+    the order itself does not list."""
+
+    id: str
+    order_id: str
+    amount: Amount = Field(ge=0)
+    reason: str = ""
+    at: UtcDateTime | None = None
+    source: SourceRef | None = None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _no_float(cls, value: Any) -> Any:
+        return _reject_float(value)
+
+
 class Order(_Frozen):
     """An order as the journey sees it.
 
@@ -370,6 +389,7 @@ class Review(_Frozen):
     product_id: str
     email: str | None = None
     customer_id: str | None = None
+    reviewer: str = ""
     rating: int = Field(ge=0, le=5)
     verified: bool = False
     approved: bool = True

@@ -85,13 +85,14 @@ def shop_journeys(config: Config, shop: ShopConfig, store: StateStore | None,
         journeys, results, source = current_journeys(config, shop, store, moment,
                                                       secrets_for=secrets_for)
         return ShopJourneys(shop.name, shop.url, journeys, results, moment, settings, source)
-    from journeybridge.sync import open_adapter
+    from journeybridge.adapters.protocol import collect
+    from journeybridge.sync import open_shop_adapter
 
-    with open_adapter(shop, secrets if secrets is not None else load_secrets(config, shop)
-                      ) as adapter:
-        pull = adapter.pull()
-        journeys = adapter.assemble(pull).journeys
-        name = str(getattr(adapter, "shop", "") or shop.name)
+    with open_shop_adapter(config, shop, secrets if secrets is not None
+                           else load_secrets(config, shop)) as adapter:
+        pull = collect(adapter.pull())
+        name = adapter.shop or shop.name
+        journeys = pull.assemble(name, adapter.platform).journeys
     results = classify_all(journeys, now=moment, settings=settings, segments=config.segments)
     return ShopJourneys(name, shop.url, journeys, results, moment, settings, "pull",
                         report=pull.report)

@@ -1,90 +1,88 @@
-"""The sync engine: the job a shop or an agency runs from cron every 15 minutes, for years.
+"""The sync engine: the job a shop or an agency runs from cron every 15 minutes, for years,
+at any size. It talks to one adapter protocol (:mod:`journeybridge.adapters.protocol`) and
+never branches on the platform.
 
 One run of one shop (:func:`sync_shop`), under the shop's lock:
 
-1. **Pull** since the stored cursor (none, ``full=True``, or the last full pull older
-   than ``sync.full_pull_days``: a full pull). WooCommerce: customers and reviews are always
-   read in full. PrestaShop: customers, orders and carts are all read incrementally.
-2. **Store** the pulled records in one transaction: orders upserted (a full pull replaces them
-   all), orders moved to the trash deleted, customers and reviews replaced by this read
-   (PrestaShop: customers and carts upserted like orders). Only rows whose JSON changed are
-   written, and every write is an idempotent upsert or delete.
-3. **Rebuild** every journey from the store (an incremental pull alone is not every record)
-   and classify everyone at once: the shop's rhythm is measured from all journeys.
-4. **Desired values** per person. WooCommerce: stage (its configured name), since (ISO date
-   in the shop's time zone) and segments as meta; the adapter's ``plan_meta_writes`` compares
-   them with what the *shop* holds now: customer meta from this run's full customer read, a
-   guest's latest order meta from the store (an order we wrote to has a newer
-   ``date_modified``, so the next pull re-reads it). PrestaShop: the stage's customer group
-   (``stage_groups``, else ``group_prefix`` + label; segments are not written); the adapter's
-   ``plan_group_writes`` compares it with the groups of each customer row as stored, and a
-   row we wrote has a newer ``date_upd``, so the next incremental pull re-reads it. A write
-   applied by a run that was killed before recording it is therefore seen as done and never
-   sent twice; a write that failed is simply planned again.
-5. **Write** only those differences; per-record failures are reported (status ``partial``,
-   exit 1); a refused key or an unreachable shop fails the run.
-6. **Record**, in one transaction: the new stages and their transitions (from, to, when, first
-   reason), the advanced cursor and the run. Nothing of this happens before the write-back it
-   covers has returned.
+1. **Bind** the shop name to its platform and URL on the first run; a later run whose
+   configuration points the name at another shop stops with a configuration error and
+   writes nothing.
+2. **Pull** since the stored cursor (none, ``full=True``, or the last full pull older than
+   ``sync.full_pull_days``: a full pull), streamed: each page is upserted into the store as it
+   arrives (only rows whose JSON changed, marked dirty), so memory does not grow with the
+   shop. Rows of a kind the pull read in full that it did not see, and records the shop says
+   are deleted, are marked deleted.
+3. **Rebuild** only the people the changed rows touch: every record naming a changed row's
+   customer id or e-mail is resolved again by the identity rule
+   (:class:`journeybridge.identity.Resolver`), their people (old and new owners) are marked
+   stale, and each stale person's records are assembled into a journey, summarised
+   (:func:`journeybridge.stages.summary.summarize`) and stored with the adapter's write
+   target and held values. People whose summary expired (a record dated after it took
+   effect) are rebuilt too.
+4. **Classify** everyone at once from the stored summaries, columnar: the shop's rhythm is
+   measured from all people. A person keeps the since-date stored when they entered their
+   stage; it changes only when the stage does, so a shifting shop-wide gate rewrites nobody.
+5. **Plan and write**: each person's platform-neutral desired state (stage, label, since,
+   segments) against what the shop holds (stored), through the adapter's ``plan`` and
+   ``apply``; only differences are sent; per-record failures make the run partial.
+6. **Record**, in one transaction: the stage rows and their transitions, the advanced cursor
+   and the run. Nothing of this happens before the write-back it covers has returned.
 
-Why a run killed at any point (SIGKILL included) converges: steps 1-5 change nothing that a
-rerun depends on except records (idempotent, re-pulled from the old cursor) and shop meta
-(compared, not assumed). Step 6 is atomic. So the next run starts from the old cursor and old
-stages, pulls a superset of what the killed run pulled, recomputes the same desired values,
-sends only what is still missing, and records exactly what an uninterrupted run would have
-recorded. The per-shop lock is released by the OS (SQLite ``flock``) or the database
-(PostgreSQL advisory lock) when its holder dies, so no stale lock survives a kill.
+Why a run killed at any point (SIGKILL included) converges: every step before 6 leaves the
+store consistent and idempotent (upserts of records, dirty and stale flags cleared only with
+the rebuild they stand for, held values updated after each write chunk), so the next run pulls
+a superset of the records from the old cursor, finishes the rebuild, plans against what the
+shop holds and sends only what is still missing. The per-shop lock is released by the OS
+(SQLite ``flock``) or the database (PostgreSQL advisory lock) when its holder dies.
 
-``dry_run=True`` pulls and computes the same diff, but writes nothing to the shop or the
-store and advances no cursor; it takes no lock.
+``dry_run=True`` runs the same steps on a scratch copy of the shop's state and plans, but
+writes nothing to the shop or the real store and advances no cursor; it takes no lock.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from journeybridge.adapters.prestashop import (
-    GroupWrite,
-    PrestaPull,
-    PrestaShopAdapter,
-    assemble_prestashop,
+from journeybridge.adapters import open_adapter
+from journeybridge.adapters.protocol import (
+    DesiredState,
+    PlanItem,
+    PullResult,
+    ShopAdapter,
+    Write,
 )
-from journeybridge.adapters.prestashop import WriteReport as GroupReport
-from journeybridge.adapters.woocommerce import MetaWrite, WooCommerceAdapter, WooPull, WriteReport
 from journeybridge.config import Config, Secrets, ShopConfig, load_secrets
-from journeybridge.errors import JourneybridgeError
-from journeybridge.journeys import Assembly, assemble_journeys
+from journeybridge.errors import JourneybridgeError, UnexpectedError
+from journeybridge.identity import Resolver, assemble
 from journeybridge.logs import scrub
-from journeybridge.model import Cart, Journey, Order, Person, Platform, Review
-from journeybridge.stages import Classification, Stage, classify_all
-from journeybridge.state import KINDS, Records, RunRecord, ShopBusy, StageRow, StateStore
-from journeybridge.state import Transition as TransitionRow
+from journeybridge.model import Cart, Journey, Order, Person, Platform, RefundRecord, Review
+from journeybridge.stages import Classification
+from journeybridge.stages.summary_shim import PersonSummary, classify_summaries, summarize
+from journeybridge.state import RunRecord, ShopBusy, StageRow, StateStore
+from journeybridge.state.records import decode, encode
+from journeybridge.state.store import IndexRow, PersonRow
 
 __all__ = [
     "CURSOR_FULL",
     "CURSOR_ORDERS",
     "WRITE_CHUNK",
-    "Adapter",
     "Move",
     "Progress",
     "ShopSync",
     "current_journeys",
-    "decode_carts",
-    "decode_records",
-    "desired_groups",
-    "desired_values",
-    "diff_records",
-    "encode_pull",
-    "merge_pull",
-    "open_adapter",
+    "open_shop_adapter",
+    "shop_journeys",
     "sync",
     "sync_shop",
 ]
@@ -92,46 +90,16 @@ __all__ = [
 log = logging.getLogger("journeybridge.sync")
 
 CURSOR_ORDERS = "orders"
-"""The cursor of incremental pulls, stored in UTC: WooCommerce orders' ``date_modified_gmt``;
-PrestaShop's ``date_upd`` (the shop's own clock, read and filtered in its configured time zone,
-so the stored moment turns back into exactly the shop's wall-clock text)."""
+"""The WooCommerce orders cursor (``date_modified_gmt``, UTC); adapters keep their own keys."""
 CURSOR_FULL = "last_full_pull"
-"""When the last full pull started (UTC)."""
+"""When the last full pull started (UTC); the engine's own cursor."""
 WRITE_CHUNK = 100
-"""Writes sent per call to the adapter (WooCommerce: one ``customers/batch`` request at
-most)."""
-
-class _Counter(Protocol):
-    requests_sent: int
-
-
-class Adapter(Protocol):
-    """What the engine and the commands need of a shop adapter
-    (:class:`~journeybridge.adapters.woocommerce.WooCommerceAdapter` or
-    :class:`~journeybridge.adapters.prestashop.PrestaShopAdapter`, chosen by the shop's
-    ``platform``): pull, assemble, count requests, close."""
-
-    @property
-    def client(self) -> _Counter:
-        """The HTTP client (``requests_sent`` counts requests)."""
-
-    def pull(self, since: datetime | None = None) -> Any:
-        """A full (``since`` None) or incremental pull."""
-
-    def assemble(self, pull: Any) -> Assembly:
-        """The journeys in a pull."""
-
-    def close(self) -> None:
-        """Release the connection pool."""
-
-    def __enter__(self) -> Any: ...
-
-    def __exit__(self, *exc: object) -> None: ...
-PULL_UPSERTS: dict[Platform, tuple[str, ...]] = {
-    Platform.WOOCOMMERCE: ("order",),
-    Platform.PRESTASHOP: ("customer", "order", "cart"),
-}
-"""The record kinds an incremental pull upserts; every other kind is replaced by the pull."""
+"""Writes sent per call to the adapter (WooCommerce: one batch request at most)."""
+DIRTY_CHUNK = 5000
+"""Changed records resolved per transaction."""
+PEOPLE_CHUNK = 1000
+"""People rebuilt per transaction."""
+_CLOSURE_ROUNDS = 4
 
 
 class Progress(Protocol):
@@ -163,7 +131,7 @@ class Move:
 @dataclass
 class ShopSync:
     """The outcome of one shop's run: the run record (as stored), the stage moves, the stage
-    counts, the per-record write failures and, if the run failed, its error."""
+    counts, the per-record failures and, if the run failed, its error."""
 
     shop: str
     run: RunRecord
@@ -184,288 +152,335 @@ class ShopSync:
         return "partial" if self.failures else "ok"
 
 
+AdapterFactory = Callable[[Config, ShopConfig, Secrets], ShopAdapter]
+
+
+def open_shop_adapter(config: Config, shop: ShopConfig, secrets: Secrets) -> ShopAdapter:
+    """The adapter of ``shop`` with its configured options."""
+    credentials = {"key": secrets.key, "secret": secrets.secret}
+    return open_adapter(shop.platform, shop.url, credentials, **config.adapter_options(shop))
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
+
+
+def _stamp(moment: datetime) -> str:
+    """Fixed-width UTC text, so that stored stamps compare as text."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def open_adapter(shop: ShopConfig, secrets: Secrets) -> Adapter:
-    """The adapter for ``shop``'s platform with its configured options."""
-    if shop.platform == "prestashop":
-        return PrestaShopAdapter(
-            shop.url, secrets.key, shop=shop.name, concurrency=shop.concurrency,
-            timeout=shop.timeout, verify_ssl=shop.verify_ssl,
-            key_in_query=shop.query_string_auth, timezone_name=shop.timezone)
-    return WooCommerceAdapter(
-        shop.url, secrets.key, secrets.secret, shop=shop.name, concurrency=shop.concurrency,
-        timeout=shop.timeout, verify_ssl=shop.verify_ssl,
-        query_string_auth=shop.query_string_auth, timezone_name=shop.timezone,
-        newsletter_key=shop.newsletter_key, newsletter_date_key=shop.newsletter_date_key,
-        meta_prefix=shop.meta_prefix)
+# -- step 3: rebuild the people a pull touched ----------------------------------------------------
+
+@dataclass
+class _Rebuild:
+    people: int = 0
+    gone: int = 0
+    failures: list[str] = field(default_factory=list)
 
 
-def encode_pull(pull: WooPull | PrestaPull) -> Records:
-    """The pulled records as compact JSON by kind and id (the store's row format);
-    PrestaShop adds its carts."""
-    records = {
-        "customer": {p.customer_id or p.key: p.model_dump_json(exclude_defaults=True)
-                     for p in pull.customers},
-        "order": {o.id: o.model_dump_json(exclude_defaults=True) for o in pull.orders},
-        "review": {r.id: r.model_dump_json(exclude_defaults=True) for r in pull.reviews},
-    }
-    if isinstance(pull, PrestaPull):
-        records["cart"] = {c.id: c.model_dump_json(exclude_defaults=True) for c in pull.carts}
-    return records
+def _resolve_dirty(store: StateStore, shop: str) -> int:
+    """Resolve the owners of every dirty record and of every record whose owner may depend on
+    it, and mark the people concerned stale. Returns how many dirty rows were handled."""
+    handled = 0
+    while True:
+        dirty = store.dirty_rows(shop, DIRTY_CHUNK)
+        if not dirty:
+            return handled
+        customer_ids = {r.handles.customer_id for r in dirty if r.handles.customer_id}
+        emails = {r.handles.email for r in dirty if r.handles.email}
+        found: dict[tuple[str, str], IndexRow] = {}
+        for _ in range(_CLOSURE_ROUNDS):
+            rows = store.rows_by_handles(shop, customer_ids, emails)
+            found.update(((r.kind, r.id), r) for r in rows)
+            more_ids = {r.handles.customer_id for r in rows
+                        if r.handles.person_row and r.handles.customer_id}
+            more_emails = {r.handles.email for r in rows
+                           if r.handles.person_row and r.handles.email}
+            if more_ids <= customer_ids and more_emails <= emails:
+                break
+            customer_ids |= more_ids
+            emails |= more_emails
+        live = [r for r in dirty if not r.deleted]
+        found.update(((r.kind, r.id), r) for r in live)
+        resolver = Resolver(r.handles for r in found.values())
+        changed = {(r.kind, r.id) for r in live}
+        order_owner: dict[str, str | None] = {}
+        owners: list[tuple[str, str, str | None]] = []
+        stale: set[str] = {r.person_key for r in dirty if r.person_key}
+        refunds = [r for r in found.values() if r.kind == "refund"]
+        for row in found.values():
+            if row.kind == "refund":
+                continue
+            key = resolver.owner(row.handles, kind=row.kind)
+            if row.kind == "order":
+                order_owner[row.id] = key
+            if key != row.person_key:
+                owners.append((row.kind, row.id, key))
+                stale.update(k for k in (key, row.person_key) if k)
+            elif (row.kind, row.id) in changed and key:
+                stale.add(key)
+        refunds.extend(r for r in store.refunds_of(shop, sorted(order_owner))
+                       if (r.kind, r.id) not in found)
+        if refunds:
+            order_owner.update(store.owners_of_orders(
+                shop, [r.order_ref for r in refunds if r.order_ref and
+                       r.order_ref not in order_owner]))
+            for row in refunds:
+                key = order_owner.get(row.order_ref or "")
+                if key != row.person_key:
+                    owners.append((row.kind, row.id, key))
+                stale.update(k for k in (key, row.person_key) if k)
+        store.assign_people(shop, owners, [(r.kind, r.id) for r in dirty], stale)
+        handled += len(dirty)
 
 
-def _own_write_only(old: str, new: str, meta_prefix: str) -> str:
-    """``new`` with ``old``'s ``modified_at`` when the two differ only in journeybridge's own
-    meta keys and ``modified_at``: our write-back saved the order, nothing happened to it."""
-    before, after = json.loads(old), json.loads(new)
-    stamp = before.get("modified_at")
-    for record in (before, after):
-        record.pop("modified_at", None)
-        record["meta"] = {k: v for k, v in record.get("meta", {}).items()
-                          if not k.startswith(meta_prefix)}
-    if before != after or stamp is None:
-        return new
-    order = Order.model_validate_json(new)
-    moment = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-    return order.model_copy(update={"modified_at": moment}
-                            ).model_dump_json(exclude_defaults=True)
+def _rebuild_stale(store: StateStore, shop: ShopConfig, adapter: ShopAdapter, now: datetime,
+                   progress: Progress | None) -> _Rebuild:
+    """Assemble, summarise and store every stale person (in chunks, each its own
+    transaction)."""
+    report = _Rebuild()
+    platform = Platform(shop.platform)
+    while True:
+        keys = store.stale_people(shop.name, PEOPLE_CHUNK)
+        if not keys:
+            return report
+        stored = store.records_of(shop.name, keys)
+        rows: list[PersonRow] = []
+        gone: list[str] = []
+        quarantined: list[tuple[str, str, str]] = []
+        for key in keys:
+            records: dict[str, list[Any]] = {}
+            for kind, record_id, data in stored.get(key, ()):
+                try:
+                    records.setdefault(kind, []).append(decode(kind, data))
+                except ValueError as exc:
+                    quarantined.append((kind, record_id, str(exc)))
+                    report.failures.append(f"stored {kind} {record_id}: {exc}; set aside")
+            journey, person_rows = _assembled(shop.name, platform, key, records)
+            if journey is None:
+                gone.append(key)
+                continue
+            target, held = adapter.write_target(journey, person_rows)
+            summary = summarize(journey, now)
+            rows.append(PersonRow(key, summary.to_json(),
+                                  _stamp(summary.valid_until) if summary.valid_until else None,
+                                  json.dumps(target, sort_keys=True),
+                                  json.dumps(held, sort_keys=True)))
+        if quarantined:
+            store.quarantine(shop.name, quarantined, _iso(_now()))
+        store.put_people(shop.name, rows, gone)
+        report.people += len(rows)
+        report.gone += len(gone)
+        if progress is not None:
+            progress.advance(len(keys))
 
 
-def merge_pull(stored: Records, pulled: Records, *, incremental: bool,
-               trashed_order_ids: Sequence[str] = (), meta_prefix: str = "",
-               upserts: Sequence[str] = ("order",)) -> Records:
-    """The records after a pull: the kinds in ``upserts`` (default: orders) upserted and the
-    trashed orders dropped (incremental), or replaced (full); every other kind (customers and
-    reviews by default) replaced by the pull. Pure.
-
-    An order that changed only by our own write-back (``meta_prefix`` keys; WooCommerce bumps
-    ``date_modified`` on every save) keeps its stored ``modified_at``: the classifier reads
-    that time as when the order last changed status, and a write-back must not feed back into
-    the stages it wrote."""
-    known = stored.get("order", {})
-    orders = dict(known) if incremental else {}
-    for order_id, data in pulled.get("order", {}).items():
-        old = known.get(order_id)
-        if meta_prefix and old is not None and old != data:
-            data = _own_write_only(old, data, meta_prefix)
-        orders[order_id] = data
-    for order_id in trashed_order_ids:
-        orders.pop(order_id, None)
-    merged: Records = {}
-    for kind in dict.fromkeys([*KINDS, *stored, *pulled]):
-        if kind == "order":
-            merged[kind] = orders
-        elif incremental and kind in upserts:
-            merged[kind] = {**stored.get(kind, {}), **pulled.get(kind, {})}
-        elif kind in pulled or kind in KINDS:
-            merged[kind] = dict(pulled.get(kind, {}))
-    return merged
+def _assembled(shop: str, platform: Platform, key: str, records: Mapping[str, list[Any]]
+               ) -> tuple[Journey | None, list[Person]]:
+    """The journey of ``key`` from its records (None when they make no person), and the
+    customer rows behind it."""
+    assembly = assemble(
+        shop, platform,
+        [r for r in records.get("customer", ()) if isinstance(r, Person)],
+        [r for r in records.get("order", ()) if isinstance(r, Order)],
+        [r for r in records.get("cart", ()) if isinstance(r, Cart)],
+        [r for r in records.get("review", ()) if isinstance(r, Review)],
+        [r for r in records.get("refund", ()) if isinstance(r, RefundRecord)])
+    for journey in assembly.journeys:
+        if journey.key == key:
+            return journey, assembly.rows.get(key, [])
+    return None, []
 
 
-def diff_records(old: Records, new: Records) -> tuple[Records, dict[str, list[str]]]:
-    """What turns ``old`` into ``new``: the rows to upsert (new or changed) and the ids to
-    delete, by kind."""
-    upserts: Records = {}
-    deletes: dict[str, list[str]] = {}
-    for kind in dict.fromkeys([*KINDS, *old, *new]):
-        before, after = old.get(kind, {}), new.get(kind, {})
-        changed = {i: data for i, data in after.items() if before.get(i) != data}
-        gone = [i for i in before if i not in after]
-        if changed:
-            upserts[kind] = changed
-        if gone:
-            deletes[kind] = gone
-    return upserts, deletes
+# -- steps 4 and 5: classify everyone, then decide, plan and write a chunk at a time ----------
+
+MOVES_KEPT = 10_000
+"""Stage moves a run keeps in memory for its caller (:attr:`ShopSync.moves`); every move is
+recorded in the store's transition log whatever their number."""
 
 
-def decode_records(records: Records) -> tuple[list[Person], list[Order], list[Review]]:
-    """The journey-model records in a store row set."""
-    return ([Person.model_validate_json(d) for d in records.get("customer", {}).values()],
-            [Order.model_validate_json(d) for d in records.get("order", {}).values()],
-            [Review.model_validate_json(d) for d in records.get("review", {}).values()])
+def _classify(store: StateStore, shop: str, config: Config, now: datetime
+              ) -> tuple[list[str], Any]:
+    """Everyone's classification as of ``now``, from the stored summaries, columnar."""
+    keys: list[str] = []
+    summaries: list[PersonSummary] = []
+    for chunk in store.people(shop):
+        for row in chunk:
+            keys.append(row.key)
+            summaries.append(PersonSummary.from_json(row.summary))
+    return keys, classify_summaries(keys, summaries, now, config.stages.settings,
+                                    config.segments)
 
 
-def decode_carts(records: Records) -> list[Cart]:
-    """The carts in a store row set (PrestaShop)."""
-    return [Cart.model_validate_json(d) for d in records.get("cart", {}).values()]
+def _since_text(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).date().isoformat()
 
 
-def desired_groups(config: Config, shop: ShopConfig, journeys: Sequence[Journey],
-                   results: Sequence[Classification]) -> dict[str, str]:
-    """The PrestaShop customer group each person should be in: the stage's group name
-    (``stage_groups``, else ``group_prefix`` + the stage's label). Guests only when
-    ``write_guest_orders`` (their guest checkout rows)."""
-    desired: dict[str, str] = {}
-    for journey, result in zip(journeys, results):
-        if journey.person.is_guest and not shop.write_guest_orders:
-            continue
-        desired[journey.key] = shop.group_name(result.stage, config.stages.label(result.stage))
-    return desired
+def _first_reason(result: Classification) -> str:
+    return result.reasons[0].text if result.reasons else ""
 
 
-def journey_group_names(config: Config, shop: ShopConfig) -> list[str]:
-    """Every customer group journeybridge manages in a PrestaShop shop (one per stage)."""
-    return sorted({shop.group_name(stage, config.stages.label(stage)) for stage in Stage})
+@dataclass
+class _Outcome:
+    """What steps 4 and 5 did."""
+
+    people: int = 0
+    changed: int = 0
+    planned: int = 0
+    unwritable: int = 0
+    written: int = 0
+    failures: list[str] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    moved: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
 
 
-def desired_values(config: Config, shop: ShopConfig, journeys: Sequence[Journey],
-                   results: Sequence[Classification]) -> dict[str, dict[str, str]]:
-    """The meta each person should carry in the shop: ``<prefix>stage`` (the configured
-    name), ``<prefix>stage_since`` (ISO date in the shop's time zone) and
-    ``<prefix>segments`` (comma-separated). Guests only when ``write_guest_orders``."""
+def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
+                      adapter: ShopAdapter, now: datetime, *, write: bool,
+                      progress: Progress | None) -> _Outcome:
+    """Classify everyone from their summaries; then, a chunk of people at a time (memory
+    stays one chunk deep): keep each person's stored since unless their stage changed,
+    gather changed stage rows and moves in the store's pending tables, plan the writes
+    against what the shop holds (stored) and, unless ``write`` is False, send them."""
     zone = ZoneInfo(shop.timezone)
-    prefix = shop.meta_prefix
-    desired: dict[str, dict[str, str]] = {}
-    for journey, result in zip(journeys, results):
-        if journey.person.is_guest and not shop.write_guest_orders:
-            continue
-        desired[journey.key] = {
-            f"{prefix}stage": config.stages.label(result.stage),
-            f"{prefix}stage_since": result.since.astimezone(zone).date().isoformat(),
-            f"{prefix}segments": ",".join(result.segments),
-        }
-    return desired
-
-
-def _stage_row(result: Classification, shop: ShopConfig) -> StageRow:
-    since = result.since.astimezone(ZoneInfo(shop.timezone)).date().isoformat()
-    return StageRow(result.stage.value, since, tuple(result.segments))
-
-
-def _classify(config: Config, shop: ShopConfig, records: Records, now: datetime
-              ) -> tuple[list[Journey], list[Classification]]:
-    customers, orders, reviews = decode_records(records)
-    if shop.platform == "prestashop":
-        assembly = assemble_prestashop(shop.name, customers, orders, decode_carts(records))
-    else:
-        assembly = assemble_journeys(shop.name, Platform.WOOCOMMERCE, customers, orders, (),
-                                     reviews)
-    results = classify_all(assembly.journeys, now=now, settings=config.stages.settings,
-                           segments=config.segments)
-    return assembly.journeys, results
-
-
-def _pull_since(store: StateStore, shop: ShopConfig, config: Config, full: bool,
-                started: datetime) -> datetime | None:
-    if full:
-        return None
-    cursors = store.cursors(shop.name)
-    if CURSOR_ORDERS not in cursors:
-        return None
-    last_full = cursors.get(CURSOR_FULL)
-    every = config.sync.full_pull_days
-    if every > 0 and (last_full is None or
-                      started - datetime.fromisoformat(last_full) > timedelta(days=every)):
-        log.info("full pull: the last one is older than %s days", every,
-                 extra={"shop": shop.name})
-        return None
-    return datetime.fromisoformat(cursors[CURSOR_ORDERS])
-
-
-def _write(adapter: Adapter, writes: Sequence[MetaWrite | GroupWrite],
-           progress: Progress | None, journey_groups: Sequence[str] = ()) -> tuple[int, list[str]]:
-    """Send ``writes`` in chunks; returns how many records were written and the failures."""
-    written = 0
-    failed: list[str] = []
-    if progress is not None and writes:
-        progress.start("writing", total=len(writes))
+    keys, result = _classify(store, shop.name, config, now)
+    stages, since, segments = result.stages, result.since, result.segments
+    out = _Outcome(people=len(keys))
+    out.counts.update(stage.value for stage in stages)
+    store.clear_pending(shop.name)
+    if progress is not None and keys:
+        progress.start("deciding and writing", total=len(keys))
+    offset = 0
     try:
-        for begin in range(0, len(writes), WRITE_CHUNK):
-            chunk = writes[begin:begin + WRITE_CHUNK]
-            if isinstance(adapter, PrestaShopAdapter):
-                groups: GroupReport = adapter.write_groups(
-                    [w for w in chunk if isinstance(w, GroupWrite)],
-                    journey_groups=journey_groups)
-                written += groups.written
-                failed.extend(groups.failed)
-            else:
-                meta: WriteReport = _woo(adapter).write_meta(
-                    [w for w in chunk if isinstance(w, MetaWrite)])
-                written += meta.customers_written + meta.guest_orders_written
-                failed.extend(meta.failed)
+        for chunk in store.people(shop.name):
+            rows = range(offset, offset + len(chunk))
+            offset += len(chunk)
+            if [keys[i] for i in rows] != [p.key for p in chunk]:
+                raise JourneybridgeError("the people changed while this run classified them: "
+                                         "is another process writing this shop's state?")
+            known = store.stages_of(shop.name, [p.key for p in chunk])
+            changed: dict[str, StageRow] = {}
+            movers: list[int] = []
+            items: list[PlanItem] = []
+            for i, person in zip(rows, chunk):
+                stage, before = stages[i], known.get(person.key)
+                if before is not None and before.stage == stage.value:
+                    row = StageRow(stage.value, before.since, tuple(segments[i]))
+                else:
+                    row = StageRow(stage.value, _since_text(since[i], zone), tuple(segments[i]))
+                    movers.append(i)
+                if row != before:
+                    changed[person.key] = row
+                desired = DesiredState(
+                    person_key=person.key, stage=stage.value, label=config.stages.label(stage),
+                    since=date.fromisoformat(row.since), segments=row.segments,
+                    is_guest=person.key.startswith("guest:"))
+                items.append(PlanItem(desired, json.loads(person.target or "{}"),
+                                      json.loads(person.held or "{}")))
+            transitions = []
+            for i, classification in zip(movers, result.classifications(movers)):
+                key = keys[i]
+                before = known.get(key)
+                move = Move(key, before.stage if before else None, stages[i].value,
+                            changed[key].since, _first_reason(classification))
+                transitions.append((move.person_key, move.from_stage, move.to_stage, move.since,
+                                    move.reason))
+                if len(out.moves) < MOVES_KEPT:
+                    out.moves.append(move)
+            out.moved += len(movers)
+            out.changed += len(changed)
+            if write:
+                store.add_pending(shop.name, changed, transitions)
+            writes, unwritable = adapter.plan(items)
+            out.planned += len(writes)
+            out.unwritable += unwritable
+            if write and writes:
+                written, failed = _write(store, shop.name, adapter, writes)
+                out.written += written
+                out.failures.extend(failed)
             if progress is not None:
                 progress.advance(len(chunk))
     finally:
-        if progress is not None and writes:
+        if progress is not None and keys:
             progress.finish()
+    out.changed += store.stages_without_people(shop.name)
+    return out
+
+
+def _write(store: StateStore, shop: str, adapter: ShopAdapter, writes: Sequence[Write]
+           ) -> tuple[int, list[str]]:
+    """Send ``writes`` in chunks, recording what the shop holds after each; returns how many
+    records were written and the failures."""
+    written = 0
+    failed: list[str] = []
+    for begin in range(0, len(writes), WRITE_CHUNK):
+        report = adapter.apply(writes[begin:begin + WRITE_CHUNK])
+        written += report.written
+        failed.extend(report.failed)
+        store.set_held(shop, [(key, json.dumps(target, sort_keys=True),
+                               json.dumps(held, sort_keys=True))
+                              for key, (target, held) in report.updates.items()])
     return written, failed
 
 
-def _plan(config: Config, shop: ShopConfig, adapter: Adapter, records: Records,
-          journeys: Sequence[Journey], results: Sequence[Classification]
-          ) -> tuple[Sequence[MetaWrite | GroupWrite], int]:
-    """The writes that make the shop hold each person's desired values (see step 4)."""
-    if isinstance(adapter, PrestaShopAdapter):
-        customers, _orders, _reviews = decode_records({"customer": records.get("customer", {})})
-        return adapter.plan_group_writes(journeys, desired_groups(config, shop, journeys,
-                                                                  results),
-                                         customers=customers,
-                                         journey_groups=journey_group_names(config, shop))
-    return _woo(adapter).plan_meta_writes(journeys,
-                                          desired_values(config, shop, journeys, results))
-
-
-def _woo(adapter: Adapter) -> WooCommerceAdapter:
-    if not isinstance(adapter, WooCommerceAdapter):
-        raise TypeError(f"no write-back for {type(adapter).__name__}")
-    return adapter
-
-
-def _moves(results: Sequence[Classification], known: Mapping[str, StageRow],
-           shop: ShopConfig) -> tuple[dict[str, StageRow], list[Move]]:
-    changed: dict[str, StageRow] = {}
-    moves: list[Move] = []
-    for result in results:
-        row = _stage_row(result, shop)
-        before = known.get(result.person_key)
-        if before == row:
-            continue
-        changed[result.person_key] = row
-        if before is None or before.stage != row.stage:
-            reason = result.reasons[0].text if result.reasons else ""
-            moves.append(Move(result.person_key, before.stage if before else None, row.stage,
-                              row.since, reason))
-    return changed, moves
-
+# -- a run --------------------------------------------------------------------------------------
 
 def sync_shop(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets, *,
               dry_run: bool = False, full: bool = False, now: datetime | None = None,
               progress: Progress | None = None,
-              adapter_factory: Callable[[ShopConfig, Secrets], Adapter] = open_adapter,
+              adapter_factory: AdapterFactory = open_shop_adapter,
+              reset: bool = False,
               ) -> ShopSync:
     """One run of one shop (see the module docstring for the steps and why a killed run
-    converges). Classifies as of ``now`` (default: the current time).
+    converges). Classifies as of ``now`` (default: the current time). ``reset`` first forgets
+    everything the store holds about the shop (its records, people, stages, cursors and
+    binding; the run history stays), so the run starts afresh, e.g. after the name was given
+    to another shop.
 
     Promises: never raises a JourneybridgeError; a failure (shop unreachable, key refused,
-    lock held, state store broken) is returned in ``ShopSync.error``, and, except for a held
-    lock or a dry run, recorded as a failed run that changed nothing else.
+    lock held, state store broken, a shop name bound to another shop) is returned in
+    ``ShopSync.error`` and, except for a held lock or a dry run, recorded as a failed run
+    that changed nothing else.
     """
     started = _now()
     moment = now or started
     run = RunRecord(shop=shop.name, started_at=_iso(started))
     result = ShopSync(shop=shop.name, run=run, dry_run=dry_run)
     clock = time.monotonic()
+    log.info("run started", extra={"shop": shop.name, "event": "run_started",
+                                   "dry_run": dry_run})
     try:
         if dry_run:
-            _run(config, shop, store, secrets, result, full=full, now=moment, started=started,
-                 progress=progress, adapter_factory=adapter_factory)
+            with _scratch_copy(store, shop.name, empty=reset) as scratch:
+                _run(config, shop, scratch, secrets, result, full=full, now=moment,
+                     started=started, progress=progress, adapter_factory=adapter_factory)
         else:
             with store.lock(shop.name, timeout=config.sync.lock_timeout):
+                if reset:
+                    store.reset_shop(shop.name)
+                    log.info("forgot the stored state of the shop", extra={
+                        "shop": shop.name, "event": "state_reset"})
                 _run(config, shop, store, secrets, result, full=full, now=moment,
                      started=started, progress=progress, adapter_factory=adapter_factory)
-    except JourneybridgeError as exc:
+    except Exception as unexpected:
+        exc = unexpected if isinstance(unexpected, JourneybridgeError) else \
+            UnexpectedError.of(unexpected, f"while syncing {shop.name}")
+        if not isinstance(unexpected, JourneybridgeError):
+            log.debug("traceback of the unexpected error", exc_info=unexpected,
+                      extra={"shop": shop.name, "event": "traceback"})
         result.error = exc
         run.status = result.status
         run.errors.append(scrub(str(exc)))
         run.finished_at = _iso(_now())
-        log.error("%s", exc, extra={"shop": shop.name, "event": "run_failed"})
+        if isinstance(exc, ShopBusy):
+            log.info("%s", exc, extra={"shop": shop.name, "event": "shop_busy"})
+        else:
+            log.error("%s", exc, extra={"shop": shop.name, "event": "run_failed"})
         if not dry_run and not isinstance(exc, ShopBusy):
             try:
                 store.commit_run(run)
@@ -478,89 +493,142 @@ def sync_shop(config: Config, shop: ShopConfig, store: StateStore, secrets: Secr
     return result
 
 
+def _pull_cursor(store: StateStore, shop: ShopConfig, config: Config, full: bool,
+                 started: datetime) -> dict[str, str] | None:
+    if full:
+        return None
+    cursors = store.cursors(shop.name)
+    adapter_cursor = {k: v for k, v in cursors.items() if k != CURSOR_FULL}
+    if not adapter_cursor:
+        return None
+    last_full = cursors.get(CURSOR_FULL)
+    every = config.sync.full_pull_days
+    if every > 0 and (last_full is None or
+                      started - datetime.fromisoformat(last_full) > timedelta(days=every)):
+        log.info("full pull: the last one is older than %s days", every,
+                 extra={"shop": shop.name})
+        return None
+    return adapter_cursor
+
+
+def _pull(store: StateStore, shop: ShopConfig, adapter: ShopAdapter,
+          cursor: dict[str, str] | None, progress: Progress | None) -> tuple[PullResult, int]:
+    """Stream the pull into the store; returns how it ended and how many rows changed."""
+    seen = uuid.uuid4().hex
+    changed = 0
+    if progress is not None:
+        progress.start(f"pulling {shop.name} ({'incremental' if cursor else 'full'})",
+                       poll=lambda: adapter.requests_sent)
+    try:
+        stream = adapter.pull(cursor)
+        for page in stream:
+            changed += store.upsert_records(shop.name, [encode(r) for r in page.records],
+                                            seen=seen, own_meta_prefix=adapter.own_meta_prefix)
+    finally:
+        if progress is not None:
+            progress.finish()
+    pulled = stream.result
+    for kind, ids in pulled.deleted.items():
+        changed += store.mark_deleted(shop.name, kind, ids)
+    if pulled.full_kinds:
+        changed += store.mark_unseen_deleted(shop.name, pulled.full_kinds, seen)
+    return pulled, changed
+
+
 def _run(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets,
          result: ShopSync, *, full: bool, now: datetime, started: datetime,
-         progress: Progress | None,
-         adapter_factory: Callable[[ShopConfig, Secrets], Adapter]) -> None:
+         progress: Progress | None, adapter_factory: AdapterFactory) -> None:
     run = result.run
-    since = _pull_since(store, shop, config, full, started)
-    run.mode = "incremental" if since is not None else "full"
-    with adapter_factory(shop, secrets) as adapter:
-        # 1. pull
-        if progress is not None:
-            progress.start(f"pulling {shop.name} ({run.mode})",
-                           poll=lambda: adapter.client.requests_sent)
-        try:
-            pull: WooPull | PrestaPull = adapter.pull(since)
-        finally:
-            if progress is not None:
-                progress.finish()
-        report = pull.report
-        run.customers, run.orders, run.reviews = report.customers, report.orders, report.reviews
-        run.trashed, run.skipped = report.trashed_orders, report.skipped_count
+    store.bind_shop(shop.name, shop.platform, shop.url, _iso(started))
+    cursor = _pull_cursor(store, shop, config, full, started)
+    run.mode = "incremental" if cursor is not None else "full"
+    with adapter_factory(config, shop, secrets) as adapter:
+        # 2. pull, streamed into the store
+        pulled, changed = _pull(store, shop, adapter, cursor, progress)
+        report = pulled.report
+        run.customers = report.counts.get("customer", 0)
+        run.orders = report.counts.get("order", 0)
+        run.reviews = report.counts.get("review", 0)
+        run.trashed = sum(len(ids) for ids in pulled.deleted.values())
+        run.skipped = len(report.skipped)
         result.failures.extend(report.skipped)
         log.info("pulled", extra={"shop": shop.name, "event": "pulled", "mode": run.mode,
                                   "customers": run.customers, "orders": run.orders,
                                   "reviews": run.reviews, "trashed": run.trashed,
-                                  "skipped": run.skipped})
-        # 2. store the records (idempotent)
-        stored = store.load_records(shop.name)
-        platform = Platform(shop.platform)
-        records = merge_pull(stored, encode_pull(pull), incremental=pull.incremental,
-                             trashed_order_ids=pull.trashed_order_ids,
-                             meta_prefix=shop.meta_prefix if platform is Platform.WOOCOMMERCE
-                             else "", upserts=PULL_UPSERTS[platform])
-        if not result.dry_run:
-            upserts, deletes = diff_records(stored, records)
-            store.save_records(shop.name, upserts, deletes)
-        del stored
-        # 3. rebuild every journey, classify everyone
-        journeys, results = _classify(config, shop, records, now)
-        run.people = len(journeys)
-        result.stage_counts = dict(Counter(r.stage.value for r in results))
-        known = store.stages(shop.name)
-        changed, result.moves = _moves(results, known, shop)
-        present = {r.person_key for r in results}
-        removed = [key for key in known if key not in present]
-        run.changed = len(changed) + len(removed)
-        # 4. plan against what the shop holds
-        writes, run.unwritable = _plan(config, shop, adapter, records, journeys, results)
-        run.planned = len(writes)
-        log.info("planned", extra={"shop": shop.name, "event": "planned", "people": run.people,
-                                   "changed": run.changed, "writes": run.planned,
+                                  "skipped": run.skipped, "changed_records": changed})
+        # 3. rebuild the people the changed records touch
+        _resolve_dirty(store, shop.name)
+        expired = store.expired_people(shop.name, _stamp(now))
+        if expired:
+            store.assign_people(shop.name, [], [], expired)
+        if progress is not None:
+            progress.start("rebuilding people", total=store.count_stale(shop.name))
+        try:
+            rebuilt = _rebuild_stale(store, shop, adapter, now, progress)
+        finally:
+            if progress is not None:
+                progress.finish()
+        result.failures.extend(rebuilt.failures)
+        # 4 and 5. classify everyone; decide, plan and write a chunk at a time
+        done = _decide_and_write(config, shop, store, adapter, now,
+                                 write=not result.dry_run, progress=progress)
+        result.moves = done.moves
+        result.stage_counts = dict(done.counts)
+        run.people, run.changed = done.people, done.changed
+        run.planned, run.unwritable = done.planned, done.unwritable
+        log.info("decided", extra={"shop": shop.name, "event": "planned", "people": run.people,
+                                   "rebuilt": rebuilt.people, "changed": run.changed,
+                                   "moved": done.moved, "writes": run.planned,
                                    "unwritable": run.unwritable})
+        run.requests = adapter.requests_sent
         if result.dry_run:
-            run.requests = adapter.client.requests_sent
             run.finished_at = _iso(_now())
             return
-        # 5. write the differences
-        groups = journey_group_names(config, shop) if platform is Platform.PRESTASHOP else []
-        run.written, write_failures = _write(adapter, writes, progress, groups)
-        run.failed = len(write_failures)
-        result.failures.extend(write_failures)
-        for failure in write_failures:
+        run.written, run.failed = done.written, len(done.failures)
+        result.failures.extend(done.failures)
+        for failure in done.failures:
             log.warning("write failed: %s", failure, extra={"shop": shop.name})
-        run.requests = adapter.client.requests_sent
     # 6. record stages, transitions, cursor and run in one transaction
-    cursors = {}
-    if pull.cursor is not None:
-        cursors[CURSOR_ORDERS] = _iso(pull.cursor)
-    if not pull.incremental:
+    cursors = dict(pulled.cursor)
+    if not pulled.incremental:
         cursors[CURSOR_FULL] = _iso(started)
-    at = _iso(started)
-    transitions = [TransitionRow(m.person_key, m.from_stage, m.to_stage, m.since, at, m.reason)
-                   for m in result.moves]
     run.errors.extend(scrub(failure) for failure in result.failures[:50])
     run.status = result.status
     run.finished_at = _iso(_now())
-    store.commit_run(run, stages=changed, removed=removed, transitions=transitions,
-                     cursors=cursors)
+    store.commit_run(run, cursors=cursors, pending=True)
+
+
+class _scratch_copy:  # noqa: N801 - used as a context manager
+    """A temporary SQLite store holding a copy of one shop's state (for dry runs)."""
+
+    def __init__(self, store: StateStore, shop: str, *, empty: bool = False) -> None:
+        self.store = store
+        self.shop = shop
+        self.empty = empty
+        self.directory: tempfile.TemporaryDirectory[str] | None = None
+        self.scratch: StateStore | None = None
+
+    def __enter__(self) -> StateStore:
+        from journeybridge.state import open_store
+
+        self.directory = tempfile.TemporaryDirectory(prefix="journeybridge-dry-run-")
+        self.scratch = open_store(f"sqlite:///{Path(self.directory.name) / 'state.db'}")
+        if not self.empty:
+            self.store.copy_shop(self.shop, self.scratch)
+        return self.scratch
+
+    def __exit__(self, *exc: object) -> None:
+        if self.scratch is not None:
+            self.scratch.close()
+        if self.directory is not None:
+            self.directory.cleanup()
 
 
 def sync(config: Config, store: StateStore, shop_name: str | None = None, *,
          dry_run: bool = False, full: bool = False, now: datetime | None = None,
          progress: Progress | None = None,
          secrets_for: Callable[[Config, ShopConfig], Secrets] = load_secrets,
+         reset: bool = False,
          ) -> Iterator[ShopSync]:
     """Run :func:`sync_shop` for the shop called ``shop_name``, or for every configured shop
     in turn, yielding each outcome as it is done. A shop without usable secrets yields a
@@ -574,21 +642,66 @@ def sync(config: Config, store: StateStore, shop_name: str | None = None, *,
             yield ShopSync(shop=shop.name, run=run, dry_run=dry_run, error=exc)
             continue
         yield sync_shop(config, shop, store, secrets, dry_run=dry_run, full=full, now=now,
-                        progress=progress)
+                        progress=progress, reset=reset)
+
+
+# -- reading a shop's journeys --------------------------------------------------------------------
+
+def shop_journeys(store: StateStore, shop: ShopConfig, keys: Iterable[str] | None = None,
+                  chunk: int = PEOPLE_CHUNK) -> Iterator[Journey]:
+    """The full journeys of ``shop``'s people (all, or ``keys``) as the store holds them,
+    assembled a chunk at a time (memory stays one chunk deep), in key order."""
+    platform = Platform(shop.platform)
+    wanted = sorted(keys) if keys is not None else None
+    if wanted is None:
+        batches: Iterable[list[str]] = ([r.key for r in rows] for rows in
+                                        store.people(shop.name))
+    else:
+        batches = (wanted[i:i + chunk] for i in range(0, len(wanted), chunk))
+    for batch in batches:
+        stored = store.records_of(shop.name, batch)
+        for key in batch:
+            records: dict[str, list[Any]] = {}
+            for kind, _record_id, data in stored.get(key, ()):
+                try:
+                    records.setdefault(kind, []).append(decode(kind, data))
+                except ValueError:
+                    continue
+            journey, _rows = _assembled(shop.name, platform, key, records)
+            if journey is not None:
+                yield journey
 
 
 def current_journeys(config: Config, shop: ShopConfig, store: StateStore,
                      now: datetime | None = None,
                      secrets_for: Callable[[Config, ShopConfig], Secrets] = load_secrets,
                      ) -> tuple[list[Journey], list[Classification], str]:
-    """Every journey of ``shop`` with its classification as of ``now``: rebuilt from the
-    store, or (no state yet) from a full pull that is not stored. The third value says which:
-    ``"state"`` or ``"pull"``."""
-    records = store.load_records(shop.name)
+    """Every journey of ``shop`` with its classification as of ``now``: from the store, or
+    (no state yet) from a full pull that is not stored. The third value says which:
+    ``"state"`` or ``"pull"``. For a synced shop, a person's ``since`` is the one the store
+    recorded when they entered their stage."""
+    moment = now or _now()
+    known = store.stages(shop.name)
+    journeys = list(shop_journeys(store, shop))
     source = "state"
-    if not any(records.get(kind) for kind in KINDS):
+    if not journeys:
         source = "pull"
-        with open_adapter(shop, secrets_for(config, shop)) as adapter:
-            records = encode_pull(adapter.pull())
-    journeys, results = _classify(config, shop, records, now or _now())
+        from journeybridge.adapters.protocol import collect
+
+        with open_shop_adapter(config, shop, secrets_for(config, shop)) as adapter:
+            journeys = collect(adapter.pull()).assemble(shop.name,
+                                                        Platform(shop.platform)).journeys
+    summaries = [summarize(j, moment) for j in journeys]
+    result = classify_summaries([j.key for j in journeys], summaries, moment,
+                                config.stages.settings, config.segments)
+    results = result.classifications()
+    zone = ZoneInfo(shop.timezone)
+    for i, (journey, classification) in enumerate(zip(journeys, results)):
+        before = known.get(journey.key)
+        if before is not None and before.stage == classification.stage.value:
+            recorded = datetime.combine(date.fromisoformat(before.since),
+                                        datetime.min.time(), zone)
+            if _since_text(classification.since, zone) != before.since:
+                results[i] = classification.model_copy(update={"since": recorded})
     return journeys, results, source
+

@@ -30,7 +30,7 @@ def build(model: type[M], data: dict[str, Any], record: str) -> M:
     """Validate ``data`` as ``model``; on failure raise :class:`InvalidRecord` naming ``record``
     (for example ``"woocommerce order 1234"``) and every failing field with its value."""
     try:
-        return model.model_validate(data)
+        return model.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
     except ValidationError as exc:
         problems = [_describe(dict(e)) for e in exc.errors(include_url=False)]
         raise InvalidRecord(record, problems) from None

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from journeybridge.journeys import touchpoints_for
+from journeybridge.identity import touchpoints_for
 from journeybridge.model import (
     Cart,
     CartLine,

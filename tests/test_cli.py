@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from journeybridge.cli import main
@@ -125,3 +126,22 @@ def test_explain_and_backtest_a_configured_shop(tmp_path: Path) -> None:
                                env={**env, **shop.env})
         assert tested.exit_code == 0, tested.output
         assert "ranking (AUC, 0.5 = chance)" in tested.output
+
+
+def test_a_bug_is_one_line_and_exit_1_with_the_traceback_only_with_v(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import journeybridge.workers as workers
+
+    def broken(*_: object, **__: object) -> None:
+        raise ZeroDivisionError("a bug somewhere")
+
+    config = tmp_path / "config.toml"
+    config.write_text('[sync]\nstate = "s.db"\n[shops.a]\nurl = "https://a.example"\n',
+                      encoding="utf-8")
+    monkeypatch.setattr(workers, "sync_round", broken)
+    quiet = CliRunner().invoke(main, ["sync", "--jobs", "2", "--config", str(config)])
+    assert quiet.exit_code == 1
+    assert "Traceback" not in quiet.output
+    assert "unexpected error: ZeroDivisionError: a bug somewhere" in quiet.output
+    loud = CliRunner().invoke(main, ["sync", "--jobs", "2", "-v", "--config", str(config)])
+    assert loud.exit_code == 1 and "Traceback" in loud.output

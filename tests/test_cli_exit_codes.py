@@ -39,10 +39,12 @@ from journeybridge.errors import (
     SegmentRuleError,
     ShopBusy,
     ShopError,
+    ShopMismatch,
     ShopRequestError,
     ShopUnreachable,
     StateStoreError,
     TransientShopError,
+    UnexpectedError,
 )
 from journeybridge.state import RunRecord
 from journeybridge.sync import ShopSync
@@ -62,6 +64,7 @@ ERRORS: list[tuple[JourneybridgeError, int]] = [
     (ConfigError(f"bad value {LEAK}"), 2),
     (SegmentRuleError(f"segment 'x': bad rule {LEAK}"), 2),
     (PersonNotFound(f"no person {LEAK}"), 2),
+    (ShopMismatch(f"shop 'x' is bound to another shop {LEAK}"), 2),
     (_shop(ShopUnreachable), 3),
     (_shop(NotAShopAPI), 3),
     (_shop(PlatformMissing), 3),
@@ -77,6 +80,7 @@ ERRORS: list[tuple[JourneybridgeError, int]] = [
     (GraphError(f"refused {LEAK}", status=400, code=100), 1),
     (GraphTransientError(f"rate limited {LEAK}", status=429), 1),
     (JourneybridgeError(f"something else {LEAK}"), 1),
+    (UnexpectedError.of(KeyError(f"boom {LEAK}")), 1),
 ]
 
 
@@ -223,22 +227,6 @@ def test_click_usage_errors_are_2_too() -> None:
     from journeybridge.cli import exit_code_for
 
     assert exit_code_for(click.UsageError("x")) == 2
-
-
-def test_a_busy_shop_is_logged_as_information(config: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import logging
-
-    from journeybridge.logs import BusyIsInformation
-
-    record = logging.LogRecord("journeybridge.sync", logging.ERROR, __file__, 1, "%s",
-                               (ShopBusy("myshop is being synced by another run"),), None)
-    assert BusyIsInformation().filter(record)
-    assert (record.levelname, record.levelno, record.event) == ("INFO", logging.INFO,
-                                                                "shop_busy")
-    other = logging.LogRecord("journeybridge.sync", logging.ERROR, __file__, 1, "%s",
-                              (ConfigError("x"),), None)
-    assert BusyIsInformation().filter(other) and other.levelname == "ERROR"
 
 
 # -- for real -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from journeybridge.events import (
     map_journeys,
 )
 from journeybridge.events.normalize import sha256_hex
-from journeybridge.journeys import touchpoints_for
+from journeybridge.identity import touchpoints_for
 from journeybridge.model import (
     Cart,
     CartLine,

@@ -12,18 +12,21 @@ from decimal import Decimal
 import pytest
 
 from journeybridge.adapters.http import RetryPolicy
-from journeybridge.adapters.prestashop import PrestaShopAdapter, person_rows
+from journeybridge.adapters.prestashop import PrestaShopAdapter
 from journeybridge.adapters.woocommerce import WooCommerceAdapter
 from journeybridge.errors import AuthenticationError, PermissionDenied
 from journeybridge.model import OrderStatus as Status
 from journeybridge.sandbox import Faults, OrderStatus, Population, PrestaApi, SandboxServer
 from journeybridge.sandbox.presta_states import CANCELED, SHIPPED
+from tests.adapter_support import assembled, desired, plan_items, pull_all
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 QUICK = RetryPolicy(attempts=8, base_wait=0.01, max_wait=0.05, max_retry_after=2)
 BOTH = ("woocommerce", "prestashop")
 ZONE = "Europe/Amsterdam"
 GROUPS = ["Journey: loyalty", "Journey: lapsed", "Journey: at_risk"]
+STAGES = ["loyalty", "lapsed", "at_risk"]
+STAGE_GROUPS = dict(zip(STAGES, GROUPS))
 #: WooCommerce status -> what the sandbox's PrestaShop states for it must map to
 EXPECTED = {
     OrderStatus.PENDING: Status.PENDING_PAYMENT, OrderStatus.ON_HOLD: Status.PENDING_PAYMENT,
@@ -52,6 +55,7 @@ def presta(server: SandboxServer) -> PrestaApi:
 def adapter_for(server: SandboxServer, *, read_only: bool = False,
                 **options: object) -> PrestaShopAdapter:
     creds = server.presta_credentials
+    options.setdefault("stage_groups", STAGE_GROUPS)
     return PrestaShopAdapter(server.url, creds.ro_key if read_only else creds.key,
                              retry=QUICK, timezone_name=ZONE, **options)  # type: ignore[arg-type]
 
@@ -64,8 +68,8 @@ def visible_orders(population: Population) -> dict[str, tuple[Status, Decimal, s
 
 def test_full_pull_equals_the_population(server: SandboxServer, population: Population) -> None:
     with adapter_for(server) as shop:
-        pull = shop.pull()
-        assembly = shop.assemble(pull)
+        pull = pull_all(shop)
+        assembly = assembled(shop, pull)
     accounts = [p for p in pull.customers if not p.is_guest]
     assert sorted(int(p.customer_id or 0) for p in accounts) == sorted(
         c.id for c in population.customers())
@@ -89,7 +93,7 @@ def test_full_pull_equals_the_population(server: SandboxServer, population: Popu
     # a guest who registered later is the account
     with WooCommerceAdapter(server.url, server.woo_credentials.key,
                             server.woo_credentials.secret, retry=QUICK) as woo:
-        woo_keys = {j.key for j in woo.assemble(woo.pull()).journeys
+        woo_keys = {j.key for j in assembled(woo, pull_all(woo)).journeys
                     if any(o.status is not Status.CHECKOUT_STARTED for o in j.orders)
                     or not j.person.is_guest}
     presta_keys = {j.key for j in assembly.journeys}
@@ -98,7 +102,7 @@ def test_full_pull_equals_the_population(server: SandboxServer, population: Popu
     assert guests and all(j.orders for j in guests)
     assert assembly.guests_merged_into_customers > 0
     carts = {c.id: c for j in assembly.journeys for c in j.carts}
-    assert len(carts) == pull.report.carts
+    assert len(carts) == pull.report.counts["cart"]
     assert assembly.anonymous_carts == pull.report.anonymous_carts > 0
     assert len(carts) + assembly.anonymous_carts == population.cart_count
     left = [c for c in carts.values() if c.order_id is None]
@@ -117,7 +121,7 @@ def test_full_pull_with_faults_is_the_same(population: Population) -> None:
                     php_notice_rate=0.05, seed=3)
     with SandboxServer(population, platforms=BOTH, faults=faults) as noisy, \
             adapter_for(noisy) as shop:
-        pull = shop.pull()
+        pull = pull_all(shop)
         faulted = sum(n for kind, n in noisy.stats.by_fault().items() if kind != "none")
     assert faulted > 5
     assert {o.id: (o.status, o.total, o.email) for o in pull.orders} == \
@@ -133,7 +137,7 @@ def test_malformed_records_are_skipped_and_reported(population: Population) -> N
                     malformed_customer_ids=frozenset({bad_customer}))
     with SandboxServer(population, platforms=BOTH, faults=faults) as broken, \
             adapter_for(broken) as shop:
-        pull = shop.pull()
+        pull = pull_all(shop)
     assert any(f"prestashop order '{bad_order}'" in s and "total_paid" in s
                for s in pull.report.skipped)
     assert any("prestashop customer" in s and "'id'" in s for s in pull.report.skipped)
@@ -144,9 +148,8 @@ def test_malformed_records_are_skipped_and_reported(population: Population) -> N
 def test_incremental_pull_returns_exactly_the_changes() -> None:
     population = Population(200, seed=5, now=NOW)
     with SandboxServer(population, platforms=BOTH) as server, adapter_for(server) as shop:
-        first = shop.pull()
-        assert first.cursor is not None
-        since = first.cursor
+        first = pull_all(shop)
+        since = datetime.fromisoformat(first.cursor["updated"])
         later = population.clock() + timedelta(minutes=30)
         shipped = [o.id for o in population.orders(include_trash=False)
                    if o.status is OrderStatus.PROCESSING][:3]
@@ -159,9 +162,9 @@ def test_incremental_pull_returns_exactly_the_changes() -> None:
         population.update_customer(renamed, last_name="Vermeulen", at=later)
         cart = population.add_cart(renamed, ((10, 2),), at=later)
         visitor = population.add_cart(0, ((11, 1),), at=later)
-        from_cursor = shop.pull(since=since)
-        second = shop.pull(since=later - timedelta(minutes=1))
-    assert second.incremental
+        from_cursor = pull_all(shop, first.cursor)
+        second = pull_all(shop, shop.cursor_since(later - timedelta(minutes=1)))
+    assert second.result.incremental
     changed = {*map(str, shipped), str(cancelled)}
     assert {o.id for o in second.orders} == changed
     # from the stored cursor: the changes plus what the overlap re-reads, nothing older
@@ -183,45 +186,49 @@ def test_incremental_pull_returns_exactly_the_changes() -> None:
         "Vermeulen"
     assert [c.id for c in second.carts] == [str(cart.id)]
     assert second.report.anonymous_carts == 1 and visitor.id > cart.id
-    assert second.cursor is not None and second.cursor >= since
+    assert datetime.fromisoformat(second.cursor["updated"]) >= since
     assert second.report.skipped == []
 
 
 def test_write_back_touches_only_group_associations() -> None:
     population = Population(300, seed=11, now=NOW)  # PrestaShop writes stay with a population
     with SandboxServer(population, platforms=BOTH) as server, adapter_for(server) as shop:
-        pull = shop.pull()
-        journeys = shop.assemble(pull).journeys
+        pull = pull_all(shop)
+        assembly = assembled(shop, pull)
+        journeys = assembly.journeys
         table = presta(server).data.tables["customers"]
         before = {p.customer_id: table.record(int(p.customer_id or 0))
                   for p in pull.customers}
-        rows_of = person_rows(pull.customers)
+        rows_of = assembly.rows
         guests = [j for j in journeys if j.person.is_guest and len(rows_of[j.key]) > 1]
         chosen = [j for j in journeys if not j.person.is_guest][:50] + guests[:10]
         assert len(guests) >= 2
-        desired = {j.key: GROUPS[i % 3] for i, j in enumerate(chosen)}
-        writes, unwritable = shop.plan_group_writes(journeys, desired, journey_groups=GROUPS)
+        wanted = {j.key: desired(j, STAGES[i % 3]) for i, j in enumerate(chosen)}
+        assert not set(GROUPS) & set(shop.groups().values())
+        writes, unwritable = shop.plan(plan_items(shop, assembly, wanted))
         assert unwritable == 0
-        report = shop.write_groups(writes, journey_groups=GROUPS)
+        report = shop.apply(writes)
         assert report.failed == []
-        assert report.groups_created == 3
-        assert report.guest_rows_written > len(guests[:10])  # every row of each guest
+        assert set(GROUPS) <= set(shop.groups().values())  # created
+        guest_rows = {r.customer_id for j in guests[:10] for r in rows_of[j.key]}
+        assert len([w for w in writes if w.record_id in guest_rows]) > len(guests[:10])
         assert report.written == len(writes)
-        expected = {row.customer_id: desired[key] for key in desired for row in rows_of[key]}
+        expected = {row.customer_id: STAGE_GROUPS[wanted[key].stage] for key in wanted
+                    for row in rows_of[key]}
         names = shop.groups()
-        after_pull = shop.pull()
+        after_pull = pull_all(shop)
         for person in after_pull.customers:
             old = before[person.customer_id]
             new = table.record(int(person.customer_id or 0))
             assert old is not None and new is not None
-            wanted = expected.get(person.customer_id)
-            if wanted is None:
+            group = expected.get(person.customer_id)
+            if group is None:
                 assert new == old, person.customer_id  # untouched, date_upd included
                 continue
             old_groups = [str(g["id"]) for g in old["associations"]["groups"]]
             new_groups = [str(g["id"]) for g in new["associations"]["groups"]]
             assert new_groups[:len(old_groups)] == old_groups  # other groups kept, in order
-            assert [names[g] for g in new_groups[len(old_groups):]] == [wanted]
+            assert [names[g] for g in new_groups[len(old_groups):]] == [group]
             assert new["id_default_group"] == old["id_default_group"]
             # every field as it was (the Webservice stores a PUT's empty strings as NULL, as
             # the real 8.1.2 does, recording 75: the same value to the shop)
@@ -229,15 +236,19 @@ def test_write_back_touches_only_group_associations() -> None:
                     if k not in ("date_upd", "associations")}
             assert same == {k: v for k, v in old.items()
                             if k not in ("date_upd", "associations")}
-        again, _ = shop.plan_group_writes(shop.assemble(after_pull).journeys, desired,
-                                          journey_groups=GROUPS)
+        again_assembly = assembled(shop, after_pull)
+        again, _ = shop.plan(plan_items(shop, again_assembly, wanted))
         assert again == []  # a second sync writes nothing
-        first = chosen[0].key
-        move, _ = shop.plan_group_writes(shop.assemble(after_pull).journeys,
-                                         {first: GROUPS[1]}, journey_groups=GROUPS)
+        # and what apply() said the shop holds now plans nothing either
+        updated = [type(i)(i.desired, *report.updates[i.desired.person_key])
+                   for i in plan_items(shop, assembly, wanted)]
+        assert shop.plan(updated)[0] == []
+        first = chosen[0]
+        move, _ = shop.plan(plan_items(shop, again_assembly, {first.key: desired(first,
+                                                                                  "lapsed")}))
         assert len(move) == 1
-        shop.write_groups(move, journey_groups=GROUPS)
-        row = next(p for p in shop.pull().customers if p.key == first)
+        shop.apply(move)
+        row = next(p for p in pull_all(shop).customers if p.key == first.key)
         assert [names[g] for g in row.groups if names[g].startswith("Journey: ")] == \
             [GROUPS[1]]
 
@@ -245,15 +256,13 @@ def test_write_back_touches_only_group_associations() -> None:
 def test_a_row_changed_since_the_pull_is_replanned() -> None:
     population = Population(120, seed=21, now=NOW)  # PrestaShop writes stay with a population
     with SandboxServer(population, platforms=BOTH) as server, adapter_for(server) as shop:
-        pull = shop.pull()
-        journeys = shop.assemble(pull).journeys
-        target = next(j for j in journeys if not j.person.is_guest and j.person.customer_id
-                      and int(j.person.customer_id) > 10)
-        writes, _ = shop.plan_group_writes(journeys, {target.key: GROUPS[0]},
-                                           journey_groups=GROUPS)
+        assembly = assembled(shop, pull_all(shop))
+        target = next(j for j in assembly.journeys if not j.person.is_guest
+                      and j.person.customer_id and int(j.person.customer_id) > 10)
+        writes, _ = shop.plan(plan_items(shop, assembly, {target.key: desired(target)}))
         population.update_customer(int(target.person.customer_id or 0), first_name="Lotte",
                                    at=population.clock() + timedelta(minutes=5))
-        report = shop.write_groups(writes, journey_groups=GROUPS)
+        report = shop.apply(writes)
         assert (report.conflicts, report.written, report.failed) == (1, 1, [])
         row = presta(server).data.tables["customers"].record(int(target.person.customer_id
                                                                 or 0))
@@ -262,10 +271,11 @@ def test_a_row_changed_since_the_pull_is_replanned() -> None:
 
 def test_read_only_key_asked_to_write(server: SandboxServer) -> None:
     with adapter_for(server, read_only=True) as shop:
-        journeys = shop.assemble(shop.pull()).journeys[:3]
-        writes, _ = shop.plan_group_writes(journeys, {j.key: "Journey: x" for j in journeys})
+        assembly = assembled(shop, pull_all(shop))
+        wanted = {j.key: desired(j, "x", label="Journey: x") for j in assembly.journeys[:3]}
+        writes, _ = shop.plan(plan_items(shop, assembly, wanted))
         with pytest.raises(PermissionDenied, match="not allowed"):
-            shop.write_groups(writes)
+            shop.apply(writes)
 
 
 def test_wrong_key_gives_a_clear_error_without_the_key(server: SandboxServer) -> None:
@@ -284,3 +294,40 @@ def test_the_key_as_ws_key_works(server: SandboxServer, population: Population) 
     with adapter_for(server, key_in_query=True) as shop:
         assert sum(1 for p in shop.iter_customers() if not p.is_guest) == \
             population.customer_count
+
+
+def test_a_429_on_post_groups_creates_the_group_once() -> None:
+    population = Population(40, seed=4, now=NOW)
+    # requests: GET groups, GET the blank schema, GET group 3, POST groups: the 4th is a 429
+    with SandboxServer(population, platforms=BOTH,
+                       faults=Faults(rate_limit_every=4)) as limited, \
+            adapter_for(limited) as shop:
+        ids = shop.ensure_groups(["Journey: loyalty"])
+        assert limited.stats.by_fault() == {"rate_limit": 1}
+        names = shop.groups()
+    assert [gid for gid, name in names.items() if name == "Journey: loyalty"] == \
+        [ids["Journey: loyalty"]]
+
+
+def test_a_write_after_its_pull_puts_the_pulled_copy_without_reading_it_again() -> None:
+    population = Population(150, seed=23, now=NOW)
+    with SandboxServer(population, platforms=BOTH) as server, adapter_for(server) as shop:
+        assembly = assembled(shop, pull_all(shop))
+        chosen = [j for j in assembly.journeys if not j.person.is_guest][:40]
+        writes, _ = shop.plan(plan_items(shop, assembly, {j.key: desired(j) for j in chosen}))
+        table = presta(server).data.tables["customers"]
+        before = {w.record_id: table.record(int(w.record_id)) for w in writes}
+        server.stats.reset()
+        report = shop.apply(writes)
+        paths = server.stats.by_path()
+    assert report.written == len(writes) == 40 and report.failed == []
+    puts = sum(n for p, n in paths.items() if p.startswith("/api/customers/"))
+    lists = paths.get("/api/customers", 0)
+    # one PUT per row, one bulk date_upd check per 100 rows: half of GET + PUT per row
+    assert puts == 40 and lists == 1
+    for record_id, old in before.items():
+        new = table.record(int(record_id))
+        assert old is not None and new is not None
+        assert {k: ("" if v is None else v) for k, v in new.items()
+                if k not in ("date_upd", "associations")} == {
+            k: v for k, v in old.items() if k not in ("date_upd", "associations")}

@@ -20,11 +20,7 @@ from journeybridge.adapters.http import RetryPolicy
 from journeybridge.adapters.presta_mapping import PrestaMapping, lang_text, state_status
 from journeybridge.adapters.presta_xml import language_ids, new_group_xml, parse_customer
 from journeybridge.adapters.presta_xml import with_groups as groups_replaced
-from journeybridge.adapters.prestashop import (
-    GroupWrite,
-    PrestaShopAdapter,
-    assemble_prestashop,
-)
+from journeybridge.adapters.prestashop import GroupWrite, PrestaShopAdapter
 from journeybridge.errors import (
     AuthenticationError,
     NotAShopAPI,
@@ -34,7 +30,9 @@ from journeybridge.errors import (
     ShopUnreachable,
     TransientShopError,
 )
-from journeybridge.model import Cart, Order, OrderStatus, Person, Platform
+from journeybridge.identity import assemble
+from journeybridge.model import OrderStatus, Person, Platform
+from tests.adapter_support import desired, plan_items
 
 FIXTURES = Path(__file__).parent / "fixtures" / "prestashop-real"
 SHOP = "http://presta.test"
@@ -351,7 +349,7 @@ def test_unreachable_and_the_key_never_shown(sleeps: Sleeps) -> None:
     assert KEY not in str(caught.value)
 
 
-# -- identity rule -----------------------------------------------------------------------------
+# -- group plans -----------------------------------------------------------------------------
 
 def _person(rid: str, email: str, guest: bool = False, at: int = 0) -> Person:
     when = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=at)
@@ -360,59 +358,28 @@ def _person(rid: str, email: str, guest: bool = False, at: int = 0) -> Person:
                   registered_at=when, modified_at=when, groups=("2",) if guest else ("3",))
 
 
-def _order(oid: str, customer: str | None, email: str, cart: str) -> Order:
-    return Order(id=oid, customer_id=customer, email=email, status=OrderStatus.PAID,
-                 raw_status="Payment accepted", currency="EUR", total=Decimal("10"),
-                 created_at=datetime(2025, 2, int(oid), tzinfo=UTC), cart_id=cart)
-
-
-def test_guests_merge_by_email_and_a_registered_guest_is_the_account() -> None:
-    people = [_person("1", "anna@example.com"), _person("5", "gast@example.com", True, 1),
-              _person("6", "GAST@example.com".lower(), True, 2),
-              _person("7", "anna@example.com", True, 3)]
-    orders = [_order("1", "1", "anna@example.com", "10"),
-              _order("2", None, "gast@example.com", "11"),
-              _order("3", None, "gast@example.com", "12"),
-              _order("4", None, "anna@example.com", "13")]
-    carts = [Cart(id=c, customer_id=rid, created_at=datetime(2025, 3, 1, tzinfo=UTC))
-             for c, rid in (("10", "1"), ("11", "5"), ("14", "6"), ("13", "7"), ("15", None),
-                            ("16", "99"))]
-    result = assemble_prestashop("s", people, orders, carts)
-    by_key = {j.key: j for j in result.journeys}
-    assert set(by_key) == {"customer:1", "guest:gast@example.com"}
-    anna, gast = by_key["customer:1"], by_key["guest:gast@example.com"]
-    assert [o.id for o in anna.orders] == ["1", "4"]
-    assert [o.id for o in gast.orders] == ["2", "3"]
-    assert sorted(c.id for c in anna.carts) == ["10", "13"]
-    assert sorted(c.id for c in gast.carts) == ["11", "14"]
-    left = {c.id: c.order_id for c in gast.carts}
-    assert left == {"11": "2", "14": None}  # cart 14: no order points to it, left behind
-    assert any(t.kind.value == "cart" for t in gast.touchpoints)
-    assert result.anonymous_carts == 2 and result.guests_merged_into_customers == 1
-
-
 def test_group_plans_keep_other_groups_and_skip_rows_already_right() -> None:
-    adapter = PrestaShopAdapter(SHOP, KEY)
+    names = {"loyalty": "Journey: loyalty", "lapsed": "Journey: lapsed",
+             "new": "Journey: new one"}
+    adapter = PrestaShopAdapter(SHOP, KEY, stage_groups=names)
     people = [_person("1", "a@example.com"), _person("2", "b@example.com"),
               _person("5", "g@example.com", True), _person("6", "g@example.com", True)]
     people[1] = people[1].model_copy(update={"groups": ("3", "8", "11")})
-    journeys = assemble_prestashop("s", people, []).journeys
-    groups = {"2": "Guest", "3": "Customer", "8": "Journey: loyalty", "9": "Journey: lapsed",
-              "11": "Newsletter VIP"}
-    desired = {"customer:1": "Journey: lapsed", "customer:2": "Journey: loyalty",
-               "guest:g@example.com": "Journey: new one"}
-    writes, unwritable = adapter.plan_group_writes(
-        journeys, desired, customers=people, groups=groups,
-        journey_groups=["Journey: loyalty", "Journey: lapsed", "Journey: new one"])
+    assembly = assemble("s", Platform.PRESTASHOP, people, [])
+    adapter._groups = {"2": "Guest", "3": "Customer", "8": "Journey: loyalty",
+                       "9": "Journey: lapsed", "11": "Newsletter VIP"}
+    by_key = {j.key: j for j in assembly.journeys}
+    wanted = {"customer:1": desired(by_key["customer:1"], "lapsed"),
+              "customer:2": desired(by_key["customer:2"], "loyalty"),
+              "guest:g@example.com": desired(by_key["guest:g@example.com"], "new")}
+    writes, unwritable = adapter.plan(plan_items(adapter, assembly, wanted))
     assert unwritable == 0
-    assert [(w.customer_id, w.group, w.is_guest) for w in writes] == [
-        ("1", "Journey: lapsed", False), ("5", "Journey: new one", True),
-        ("6", "Journey: new one", True)]
-    moved = {"customer:2": "Journey: lapsed"}
-    (move,), _ = adapter.plan_group_writes(journeys, moved, customers=people, groups=groups,
-                                           journey_groups=["Journey: loyalty",
-                                                           "Journey: lapsed"])
-    assert move.groups == ("3", "8", "11")
+    assert [(w.record_id, w.values["group"]) for w in writes] == [
+        ("1", "Journey: lapsed"), ("5", "Journey: new one"), ("6", "Journey: new one")]
+    moved = {"customer:2": desired(by_key["customer:2"], "lapsed")}
+    (move,), _ = adapter.plan(plan_items(adapter, assembly, moved))
+    (row,) = move.values["target"]["rows"]
+    assert row["groups"] == ["3", "8", "11"] and row["guest"] is False
 
 
 # -- XML read-modify-write ---------------------------------------------------------------------
@@ -475,3 +442,81 @@ def test_write_groups_reads_checks_and_puts(adapter: PrestaShopAdapter) -> None:
         report = adapter.write_groups([stale])
     # changed since the pull, and the fresh object already holds the group: nothing sent
     assert (report.conflicts, report.already_right, report.written) == (1, 1, 0)
+
+
+# -- creating groups when the shop rate-limits (issue 17.7) --------------------------------------
+
+GROUP_SCHEMA = ('<?xml version="1.0" encoding="UTF-8"?>\n<prestashop><group><name>'
+                '<language id="1"></language></name></group></prestashop>')
+CREATED = ('<?xml version="1.0" encoding="UTF-8"?>\n<prestashop><group><id><![CDATA[{id}]]>'
+           '</id></group></prestashop>')
+
+
+def _group_shop(rsps: responses.RequestsMock, found_after_failure: list[dict[str, Any]]) -> None:
+    """GET groups like the Webservice: the list, the blank schema, by id, by name."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        q = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
+        if q.get("schema") == "blank":
+            return 200, {"Content-Type": "text/xml"}, GROUP_SCHEMA
+        if "filter[name]" in q:
+            rows = found_after_failure
+        elif "filter[id]" in q:
+            rows = [{"id": 3, "price_display_method": "0"}]
+        else:
+            rows = [{"id": 3, "name": "Customer"}]
+        return 200, {"Content-Type": "application/json"}, json.dumps(
+            {"groups": rows} if rows else [])
+
+    rsps.add_callback(responses.GET, re.compile(rf"{re.escape(API)}/groups\?"),
+                      callback=answer)
+
+
+@responses.activate
+def test_a_429_on_post_groups_is_retried_after_checking_the_group_is_not_there(
+        adapter: PrestaShopAdapter, sleeps: Sleeps) -> None:
+    _group_shop(responses.mock, [])
+    responses.add(responses.POST, f"{API}/groups", status=429, body="<html>slow down</html>",
+                  content_type="text/html", headers={"Retry-After": "2"})
+    responses.add(responses.POST, f"{API}/groups", status=201, body=CREATED.format(id=8),
+                  content_type="text/xml")
+    assert adapter.ensure_groups(["Journey: loyalty"]) == {"Journey: loyalty": "8"}
+    posts = [c for c in responses.calls if c.request.method == "POST"]
+    lookups = [c for c in responses.calls if "filter" in (c.request.url or "")
+               and "name" in (c.request.url or "")]
+    assert len(posts) == 2 and len(lookups) == 1 and sleeps == [2.0]
+    assert "Journey" in (lookups[0].request.url or "")
+
+
+@responses.activate
+def test_a_5xx_on_post_groups_that_did_create_the_group_is_not_posted_again(
+        adapter: PrestaShopAdapter, sleeps: Sleeps) -> None:
+    _group_shop(responses.mock, [{"id": 11, "name": "Journey: loyalty"},
+                                 {"id": 12, "name": "journey: LOYALTY"}])
+    responses.add(responses.POST, f"{API}/groups", status=502, body="<html>bad gateway</html>",
+                  content_type="text/html")
+    assert adapter.ensure_groups(["Journey: loyalty"]) == {"Journey: loyalty": "11"}
+    assert len([c for c in responses.calls if c.request.method == "POST"]) == 1
+    assert len(sleeps) == 1
+
+
+@responses.activate
+def test_post_groups_rate_limited_forever_gives_up_after_the_policy(
+        adapter: PrestaShopAdapter, sleeps: Sleeps) -> None:
+    _group_shop(responses.mock, [])
+    responses.add(responses.POST, f"{API}/groups", status=429, body="",
+                  headers={"Retry-After": "1"})
+    with pytest.raises(TransientShopError, match="POST groups"):
+        adapter.ensure_groups(["Journey: loyalty"])
+    assert len([c for c in responses.calls if c.request.method == "POST"]) == 4  # attempts
+    assert sleeps == [1.0, 1.0, 1.0]
+
+
+@responses.activate
+def test_a_refused_post_groups_is_not_retried(adapter: PrestaShopAdapter) -> None:
+    _group_shop(responses.mock, [])
+    responses.add(responses.POST, f"{API}/groups", status=400, json={"errors": [
+        {"code": 84, "message": "Validation error: name too long"}]})
+    with pytest.raises(ShopRequestError, match="name too long"):
+        adapter.ensure_groups(["Journey: loyalty"])
+    assert len([c for c in responses.calls if c.request.method == "POST"]) == 1

@@ -20,10 +20,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from journeybridge.adapters.http import RetryPolicy
-from journeybridge.adapters.prestashop import PrestaPull, PrestaShopAdapter
+from journeybridge.adapters.prestashop import PrestaShopAdapter
+from journeybridge.adapters.protocol import Collected, Write
 from journeybridge.errors import AuthenticationError, PermissionDenied
+from journeybridge.identity import Assembly
 from journeybridge.model import Journey, OrderStatus
 from journeybridge.stages import Stage, classify_all
+from tests.adapter_support import assembled, desired, plan_items, pull_all
 from tests.realshop.presta import RealPresta, run_presta_php
 
 pytestmark = pytest.mark.real_presta
@@ -32,6 +35,8 @@ QUICK = RetryPolicy(attempts=3, base_wait=0.1, max_wait=0.5)
 NOW = datetime.now(timezone.utc)  # one clock for every classification in this module
 PREFIX = "Journey: "
 JOURNEY_GROUPS = sorted(f"{PREFIX}{stage.value}" for stage in Stage)
+STAGE_GROUPS = {stage.value: f"{PREFIX}{stage.value}" for stage in Stage}
+STAGE_OF = {name: code for code, name in STAGE_GROUPS.items()}
 
 # What each stock 8.1.2 order state means for a journey, by its name (the expectation checks
 # that the ids and flags are the stock ones).
@@ -57,8 +62,18 @@ def _utc(text: str | None) -> datetime | None:
 
 
 def adapter(shop: RealPresta, *, key: str | None = None, **options: Any) -> PrestaShopAdapter:
+    options.setdefault("stage_groups", STAGE_GROUPS)
     return PrestaShopAdapter(shop.url, key or shop.key, retry=QUICK,
                              timezone_name="Europe/Amsterdam", **options)
+
+
+def plan_groups(shop: PrestaShopAdapter, assembly: Assembly,
+                wanted: Mapping[str, str]) -> list[Write]:
+    """The writes that put each person (key -> group name) into their journey group."""
+    by_key = {j.key: j for j in assembly.journeys}
+    states = {key: desired(by_key[key], STAGE_OF.get(name, name), label=name)
+              for key, name in wanted.items()}
+    return shop.plan(plan_items(shop, assembly, states))[0]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -68,9 +83,9 @@ def _put_the_seed_back(real_presta_writable: RealPresta) -> RealPresta:
 
 
 @pytest.fixture(scope="module")
-def full_pull(real_presta_writable: RealPresta) -> Iterator[PrestaPull]:
+def full_pull(real_presta_writable: RealPresta) -> Iterator[Collected]:
     with adapter(real_presta_writable) as shop:
-        yield shop.pull()
+        yield pull_all(shop)
 
 
 # -- the database, read behind the adapter's back ------------------------------------------------
@@ -127,7 +142,7 @@ def _without(row: Mapping[str, Any], *names: str) -> dict[str, Any]:
 # -- the full pull ------------------------------------------------------------------------------
 
 
-def test_full_pull_equals_the_seed(full_pull: PrestaPull,
+def test_full_pull_equals_the_seed(full_pull: Collected,
                                    real_presta_expected: dict[str, Any]) -> None:
     exp = real_presta_expected
     assert exp["timezone"] == "Europe/Amsterdam"
@@ -188,8 +203,9 @@ def test_full_pull_equals_the_seed(full_pull: PrestaPull,
         if want["newsletter"]:
             assert person.newsletter is not None
             assert person.newsletter.at == _utc(want["newsletter_date_add_utc"]), cid
-    assert full_pull.report.customers == exp["counts"]["registered"]
-    assert full_pull.report.guest_rows == exp["counts"]["guest_rows"]
+    assert sum(not p.is_guest for p in full_pull.customers) == exp["counts"]["registered"]
+    assert sum(p.is_guest for p in full_pull.customers) == exp["counts"]["guest_rows"]
+    assert full_pull.report.counts["customer"] == len(full_pull.customers)
 
     # Carts: every cart of a known row, none of an unknown visitor; those counted.
     known_carts = {c["id"]: c for c in exp["carts"] if c["id_customer"]}
@@ -200,13 +216,13 @@ def test_full_pull_equals_the_seed(full_pull: PrestaPull,
         assert cart.updated_at == _utc(want["date_upd_utc"]), cart.id
     assert full_pull.report.anonymous_carts == exp["counts"]["anonymous_carts"]
     assert full_pull.report.skipped == []
-    assert full_pull.incremental is False and full_pull.cursor is not None
+    assert full_pull.result.incremental is False and full_pull.cursor["updated"]
 
 
-def test_one_journey_per_person(real_presta_writable: RealPresta, full_pull: PrestaPull,
+def test_one_journey_per_person(real_presta_writable: RealPresta, full_pull: Collected,
                                 real_presta_expected: dict[str, Any]) -> None:
     with adapter(real_presta_writable) as shop:
-        assembly = shop.assemble(full_pull)
+        assembly = assembled(shop, full_pull)
     journeys = {j.key: j for j in assembly.journeys}
     assert len(journeys) == len(assembly.journeys)
     expected = {p["key"]: p for p in real_presta_expected["people"]}
@@ -239,7 +255,8 @@ $orders = array_filter(explode(',', $argv[1])); $customers = array_filter(explod
 foreach ($orders as $id) {
     $h = new OrderHistory();
     $h->id_order = (int) $id; $h->id_order_state = 4; $h->id_employee = 1; $h->date_add = $now;
-    if (!$h->add()) { exit(4); }
+    // add(false): keep our $now instead of a second read of the clock that may tick over.
+    if (!$h->add(false)) { exit(4); }
     $o = new Order((int) $id); $o->current_state = 4; if (!$o->update()) { exit(5); }
 }
 foreach ($customers as $id) {
@@ -277,9 +294,9 @@ def test_incremental_pull_returns_exactly_the_changes(
         shop.client.session.hooks["response"].append(
             lambda response, *args, **kwargs: urls.append(unquote(
                 response.request.url or "")))
-        pull = shop.pull(since=since)
-        nothing = shop.pull(since=after)
-    assert pull.incremental
+        pull = pull_all(shop, shop.cursor_since(since))
+        nothing = pull_all(shop, shop.cursor_since(after))
+    assert pull.result.incremental
     assert sorted(int(o.id) for o in pull.orders) == changed_orders
     for order in pull.orders:
         assert order.raw_status == "Shipped" and order.status is OrderStatus.SHIPPED
@@ -298,7 +315,8 @@ def test_incremental_pull_returns_exactly_the_changes(
     assert all(p.last_name.endswith(" II") for p in pull.customers
                if int(p.customer_id or 0) in changed_customers)
     assert pull.carts == [] and pull.report.skipped == []
-    assert pull.cursor is not None and since - timedelta(minutes=10) <= pull.cursor <= after
+    cursor = datetime.fromisoformat(pull.cursor["updated"])
+    assert since - timedelta(minutes=10) <= cursor <= after
     # The shop wrote its own clock (Europe/Amsterdam, no offset); the pull reads it as UTC.
     shop_stamp = datetime.fromisoformat(stamp.strip()).replace(
         tzinfo=ZoneInfo("Europe/Amsterdam")).astimezone(timezone.utc)
@@ -335,16 +353,16 @@ def test_group_write_back(real_presta_writable: RealPresta,
     before = snapshot(shop_)
     assert not set(JOURNEY_GROUPS) & set(before.group_names.values())
     with adapter(shop_) as shop:
-        journeys = shop.assemble(shop.pull()).journeys
-        desired = _desired(journeys)
-        writes, unwritable = shop.plan_group_writes(journeys, desired,
-                                                    journey_groups=JOURNEY_GROUPS)
-        assert unwritable == 0
-        touched = _rows_written(real_presta_expected, list(desired))
-        assert sorted(int(w.customer_id) for w in writes) == sorted(touched)
-        report = shop.write_groups(writes, journey_groups=JOURNEY_GROUPS)
+        assembly = assembled(shop, pull_all(shop))
+        wanted = _desired(assembly.journeys)
+        writes = plan_groups(shop, assembly, wanted)
+        assert shop.plan(plan_items(shop, assembly, {
+            j.key: desired(j, STAGE_OF[wanted[j.key]]) for j in assembly.journeys}))[1] == 0
+        touched = _rows_written(real_presta_expected, list(wanted))
+        assert sorted(int(w.record_id) for w in writes) == sorted(touched)
+        report = shop.apply(writes)
     assert report.failed == [] and report.conflicts == 0
-    assert report.written == len(touched) and report.groups_created == len(JOURNEY_GROUPS)
+    assert report.written == len(touched)
 
     first = snapshot(shop_)
     # Missing stage groups were created, once each, in every language, with no reduction; the
@@ -363,8 +381,8 @@ def test_group_write_back(real_presta_writable: RealPresta,
     for cid, old in before.customers.items():
         new = first.customers[cid]
         if cid in touched:
-            wanted = first.group_id(desired[touched[cid]])
-            assert set(new["groups"]) == set(old["groups"]) | {wanted}, cid
+            group = first.group_id(wanted[touched[cid]])
+            assert set(new["groups"]) == set(old["groups"]) | {group}, cid
             assert _without(new, "groups", "date_upd") == _without(old, "groups", "date_upd")
             assert int(new["id_default_group"]) in new["groups"]
         else:
@@ -373,16 +391,15 @@ def test_group_write_back(real_presta_writable: RealPresta,
 
     # Three people move on: only their rows are written, into their new group and out of the
     # old one; nobody else is touched.
-    movers = sorted(k for k in desired if k.startswith("customer:"))[:3]
-    moved = {**desired, **{k: f"{PREFIX}{Stage.ADVOCACY.value}"
-                           if desired[k] != f"{PREFIX}{Stage.ADVOCACY.value}"
-                           else f"{PREFIX}{Stage.AT_RISK.value}" for k in movers}}
+    movers = sorted(k for k in wanted if k.startswith("customer:"))[:3]
+    moved = {**wanted, **{k: f"{PREFIX}{Stage.ADVOCACY.value}"
+                          if wanted[k] != f"{PREFIX}{Stage.ADVOCACY.value}"
+                          else f"{PREFIX}{Stage.AT_RISK.value}" for k in movers}}
     with adapter(shop_) as shop:
-        journeys = shop.assemble(shop.pull()).journeys
-        writes, _ = shop.plan_group_writes(journeys, moved, journey_groups=JOURNEY_GROUPS)
+        writes = plan_groups(shop, assembled(shop, pull_all(shop)), moved)
         assert sorted(w.person_key for w in writes) == movers
-        report = shop.write_groups(writes, journey_groups=JOURNEY_GROUPS)
-    assert report.written == 3 and report.groups_created == 0 and report.failed == []
+        report = shop.apply(writes)
+    assert report.written == 3 and report.failed == []
     second = snapshot(shop_)
     journey_ids = {first.group_id(name) for name in JOURNEY_GROUPS}
     for cid, old in first.customers.items():
@@ -397,10 +414,9 @@ def test_group_write_back(real_presta_writable: RealPresta,
 
     # A second sync with nothing changed writes nothing.
     with adapter(shop_) as shop:
-        journeys = shop.assemble(shop.pull()).journeys
-        writes, _ = shop.plan_group_writes(journeys, moved, journey_groups=JOURNEY_GROUPS)
+        writes = plan_groups(shop, assembled(shop, pull_all(shop)), moved)
         assert writes == []
-        report = shop.write_groups(writes, journey_groups=JOURNEY_GROUPS)
+        report = shop.apply(writes)
     assert report.written == 0 and report.requests == 0
     assert snapshot(shop_) == second
 
@@ -422,18 +438,18 @@ def test_a_row_changed_between_read_and_write_is_not_overwritten(
     wholesale = real_presta_expected["non_journey_group_id"]
     with adapter(shop_) as shop:
         shop.ensure_groups(JOURNEY_GROUPS)
-        journeys = [j for j in shop.assemble(shop.pull()).journeys if j.key == target]
+        assembly = assembled(shop, pull_all(shop))
+        journey = next(j for j in assembly.journeys if j.key == target)
         names = shop.groups()
-        held = {names[g] for g in journeys[0].person.groups}
+        held = {names[g] for g in journey.person.groups}
         wanted = next(name for name in JOURNEY_GROUPS if name not in held)
-        writes, _ = shop.plan_group_writes(journeys, {target: wanted},
-                                           journey_groups=JOURNEY_GROUPS)
-        assert [int(w.customer_id) for w in writes] == [cid]
+        writes = plan_groups(shop, assembly, {target: wanted})
+        assert [int(w.record_id) for w in writes] == [cid]
         time.sleep(1.1)  # a later second than anything the pull saw
         run_presta_php(shop_, CONCURRENT_PHP, str(cid), str(wholesale))
         between = snapshot(shop_).customers[cid]
-        report = shop.write_groups(writes, journey_groups=JOURNEY_GROUPS)
-    assert report.conflicts == 1 and report.failed == [] and report.customers_written == 1
+        report = shop.apply(writes)
+    assert report.conflicts == 1 and report.failed == [] and report.written == 1
     after = snapshot(shop_)
     row = after.customers[cid]
     assert row["lastname"] == "Tussendoor"  # the change made meanwhile survived
@@ -452,20 +468,22 @@ def test_read_only_key_gets_the_typed_error(real_presta_writable: RealPresta) ->
         shop.ensure_groups(JOURNEY_GROUPS)
     before = snapshot(shop_)
     with adapter(shop_, key=shop_.ro_key) as shop:
-        journeys = shop.assemble(shop.pull()).journeys
-        accounts = [j for j in journeys if j.key.startswith("customer:")][:2]
+        assembly = assembled(shop, pull_all(shop))
+        accounts = [j for j in assembly.journeys if j.key.startswith("customer:")][:2]
         names = shop.groups()
-        desired = {j.key: next(name for name in JOURNEY_GROUPS
-                               if name not in {names[g] for g in j.person.groups})
-                   for j in accounts}
-        writes, _ = shop.plan_group_writes(accounts, desired, journey_groups=JOURNEY_GROUPS)
+        wanted = {j.key: next(name for name in JOURNEY_GROUPS
+                              if name not in {names[g] for g in j.person.groups})
+                  for j in accounts}
+        writes = plan_groups(shop, assembly, wanted)
         assert len(writes) == 2
         with pytest.raises(PermissionDenied, match="read-only") as caught:
-            shop.write_groups(writes, journey_groups=JOURNEY_GROUPS)
+            shop.apply(writes)
         assert caught.value.status == 405 and caught.value.code == "25"
-        # Creating a missing group is refused the same way.
-        with pytest.raises(PermissionDenied, match="read-only"):
-            shop.write_groups(writes, journey_groups=[*JOURNEY_GROUPS, f"{PREFIX}extra"])
+    # Creating a missing group is refused the same way.
+    extra = {**STAGE_GROUPS, "extra": f"{PREFIX}extra"}
+    with adapter(shop_, key=shop_.ro_key, stage_groups=extra) as shop, \
+            pytest.raises(PermissionDenied, match="read-only"):
+        shop.apply(writes)
     assert snapshot(shop_) == before
     assert shop_.ro_key not in str(caught.value)
 
@@ -476,7 +494,7 @@ def test_wrong_key_is_a_clear_error_without_the_key(real_presta: RealPresta,
     wrong = "JB" + "7" * 30
     with adapter(real_presta, key=wrong, key_in_query=in_query) as shop, \
             pytest.raises(AuthenticationError) as caught:
-        shop.pull()
+        pull_all(shop)
     message = str(caught.value)
     assert real_presta.url in message
     assert "refused the Webservice key" in message

@@ -25,7 +25,7 @@ def test_a_pull_and_the_state_store_give_the_same_people(tmp_path: Path) -> None
             assert outcome.error is None
             stored = shop_journeys(shop.config, shop.shop, store, now, secrets=shop.secrets)
     assert (pulled.source, empty.source, stored.source) == ("pull", "pull", "state")
-    assert pulled.report is not None and pulled.report.customers == 120
+    assert pulled.report is not None and pulled.report.counts["customer"] == 120
     assert len(pulled.journeys) > 120  # guests are people too
 
     def stages(found: ShopJourneys) -> dict[str, str]:

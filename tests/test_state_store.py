@@ -190,3 +190,80 @@ def test_the_sqlite_file_is_private(tmp_path: Path) -> None:
     assert (tmp_path / "deep" / "state.db").stat().st_mode & 0o077 == 0
 
 
+
+
+# -- damaged or foreign state files (issue 17) -------------------------------------------------
+
+def test_an_empty_state_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(b"")
+    with pytest.raises(StateStoreError, match="empty"):
+        open_store(f"sqlite:///{path}")
+    assert path.read_bytes() == b""
+
+
+def test_a_foreign_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    import sqlite3
+
+    text = tmp_path / "notes.db"
+    text.write_text("my notes", encoding="utf-8")
+    with pytest.raises(StateStoreError, match="not an SQLite database"):
+        open_store(f"sqlite:///{text}")
+    assert text.read_text(encoding="utf-8") == "my notes"
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE contacts (name TEXT)")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    with pytest.raises(StateStoreError, match="another program"):
+        open_store(f"sqlite:///{other}")
+    assert other.read_bytes() == before
+
+
+def test_a_store_is_never_left_unmarked_and_an_old_one_is_adopted(tmp_path: Path) -> None:
+    import sqlite3
+
+    from journeybridge.state.sqlite import APPLICATION_ID
+
+    path = tmp_path / "state.db"
+    # a run killed while creating its store leaves at most a temporary file beside it
+    (tmp_path / ".state.db.4242.new").write_bytes(b"")
+    with open_store(f"sqlite:///{path}") as store:
+        store.commit_run(run_record())
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    conn.execute("PRAGMA application_id = 0")  # as a store from before the marking
+    conn.commit()
+    conn.close()
+    with open_store(f"sqlite:///{path}") as store:
+        assert len(store.runs("s")) == 1
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    conn.close()
+
+
+def test_a_state_file_readable_by_others_is_made_private(tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture
+                                                         ) -> None:
+    path = tmp_path / "state.db"
+    open_store(f"sqlite:///{path}").close()
+    path.chmod(0o644)
+    with caplog.at_level("WARNING"), open_store(f"sqlite:///{path}"):
+        pass
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert any("readable by others" in r.getMessage() for r in caplog.records)
+
+
+def test_a_shop_name_is_bound_to_its_shop(store_url: str) -> None:
+    from journeybridge.errors import ShopMismatch
+
+    with open_store(store_url) as store:
+        store.bind_shop("s", "woocommerce", "https://a.example", "2026-01-01T00:00:00+00:00")
+        store.bind_shop("s", "woocommerce", "https://A.example/", "2026-01-02T00:00:00+00:00")
+        for platform, url in (("woocommerce", "https://b.example"),
+                              ("prestashop", "https://a.example")):
+            with pytest.raises(ShopMismatch, match="--reset-state"):
+                store.bind_shop("s", platform, url, "2026-01-03T00:00:00+00:00")
+        store.reset_shop("s")
+        store.bind_shop("s", "prestashop", "https://a.example", "2026-01-04T00:00:00+00:00")

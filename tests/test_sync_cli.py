@@ -135,7 +135,7 @@ def test_journeys_pulls_when_there_is_no_state_yet(tmp_path: Path) -> None:
 
 
 def test_two_concurrent_runs_the_second_exits_at_once(tmp_path: Path) -> None:
-    with sandbox_shop(tmp_path, size=120, seed=6, faults=Faults(page_latency_ms=150)) as shop:
+    with sandbox_shop(tmp_path, size=120, seed=6, faults=Faults(page_latency_ms=400)) as shop:
         procs = [start_cli(sync_args(shop), shop.env) for _ in range(2)]
         ended: dict[int, float] = {}
         try:
@@ -244,7 +244,7 @@ def test_runs_killed_at_random_points_converge_to_a_clean_run(tmp_path: Path,
         expected = shop_meta(clean.population)
         assert expected
     rng = random.Random(seed)
-    faults = Faults(page_latency_ms=80)  # slow enough that kills land mid-write
+    faults = Faults(page_latency_ms=300)  # slow enough that kills land mid-write
     with sandbox_shop(tmp_path / "killed", size=size, seed=shop_seed, faults=faults) as shop:
         killed_mid_write = 0
         for attempt in range(3):

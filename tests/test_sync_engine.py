@@ -5,6 +5,7 @@ touches neither shop nor state; failures are recorded without moving the cursor.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,15 +13,14 @@ from pathlib import Path
 import pytest
 
 from journeybridge.config import Config, ShopConfig, load_config, load_secrets
-from journeybridge.errors import PermissionDenied
+from journeybridge.errors import PermissionDenied, ShopBusy
 from journeybridge.sandbox import Faults, OrderStatus
 from journeybridge.state import StateStore, open_store
+from journeybridge.state.records import keep_own_write_stamp
 from journeybridge.sync import (
     CURSOR_FULL,
     CURSOR_ORDERS,
     ShopSync,
-    diff_records,
-    merge_pull,
     sync_shop,
 )
 from tests.sync_support import (
@@ -48,35 +48,16 @@ def order_json(order_id: str, status: str = "paid", modified: str = "2026-04-01T
     return json.dumps(data)
 
 
-def test_merge_replaces_customers_and_reviews_and_upserts_orders() -> None:
-    stored = {"customer": {"1": "c1", "2": "c2"}, "order": {"10": order_json("10"),
-                                                          "11": order_json("11")},
-              "review": {"5": "r5"}}
-    pulled = {"customer": {"2": "c2b", "3": "c3"}, "order": {"12": order_json("12")},
-              "review": {}}
-    merged = merge_pull(stored, pulled, incremental=True, trashed_order_ids=["11"])
-    assert merged == {"customer": {"2": "c2b", "3": "c3"},
-                      "order": {"10": order_json("10"), "12": order_json("12")}, "review": {}}
-    full = merge_pull(stored, pulled, incremental=False)
-    assert full["order"] == {"12": order_json("12")}
-    upserts, deletes = diff_records(stored, merged)
-    assert upserts == {"customer": {"2": "c2b", "3": "c3"}, "order": {"12": order_json("12")}}
-    assert deletes == {"customer": ["1"], "order": ["11"], "review": ["5"]}
-    assert diff_records(merged, merged) == ({}, {})
-
-
 def test_our_own_write_back_does_not_count_as_an_order_change() -> None:
-    stored = {"order": {"10": order_json("10")}}
+    stored = order_json("10")
     ours = order_json("10", modified="2026-05-01T12:00:00Z", meta={f"{PREFIX}stage": "x"})
-    merged = merge_pull(stored, {"order": {"10": ours}}, incremental=True, meta_prefix=PREFIX)
-    kept = json.loads(merged["order"]["10"])
+    kept = json.loads(keep_own_write_stamp(stored, ours, PREFIX))
     assert kept["modified_at"] == "2026-04-01T10:00:00Z"  # the status change time stands
     assert kept["meta"] == {f"{PREFIX}stage": "x"}  # and the shop's meta is what it holds
     theirs = order_json("10", status="cancelled", modified="2026-05-01T12:00:00Z",
                         meta={f"{PREFIX}stage": "x"})
-    merged = merge_pull(stored, {"order": {"10": theirs}}, incremental=True,
-                        meta_prefix=PREFIX)
-    assert json.loads(merged["order"]["10"])["modified_at"] == "2026-05-01T12:00:00Z"
+    changed = json.loads(keep_own_write_stamp(stored, theirs, PREFIX))
+    assert changed["modified_at"] == "2026-05-01T12:00:00Z"
 
 
 # -- over HTTP ------------------------------------------------------------------------------
@@ -121,7 +102,7 @@ def test_first_run_writes_everyone_and_the_second_run_writes_nothing(shop: Shop)
         assert meta[some][f"{PREFIX}stage"] == stages[some].stage
         assert meta[some][f"{PREFIX}stage_since"] == stages[some].since
         cursors = store.cursors("sand")
-        assert set(cursors) == {CURSOR_ORDERS, CURSOR_FULL}
+        assert {CURSOR_ORDERS, CURSOR_FULL} <= set(cursors)
 
         shop.server.stats.reset()
         second = run(shop, config, target, store)
@@ -236,3 +217,58 @@ def test_the_same_sync_on_a_postgresql_store(tmp_path: Path) -> None:
                 "incremental", 0, 0)
             assert len(store.stages("sand")) == first.run.people
             assert [r.mode for r in store.runs("sand")] == ["incremental", "full"]
+
+
+def test_a_busy_shop_is_logged_as_information(shop: Shop,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    config, target, store = setup(shop)
+    with store, store.lock("sand"), caplog.at_level(logging.INFO, "journeybridge"):
+        result = run(shop, config, target, store)
+    assert result.status == "busy" and isinstance(result.error, ShopBusy)
+    busy = [r for r in caplog.records if getattr(r, "event", "") == "shop_busy"]
+    assert len(busy) == 1 and busy[0].levelno == logging.INFO
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_reused_shop_name_stops_before_writing_and_reset_state_starts_afresh(
+        shop: Shop, tmp_path: Path) -> None:
+    from journeybridge.errors import ShopMismatch
+
+    config, target, store = setup(shop)
+    with store:
+        assert run(shop, config, target, store).status == "ok"
+        with sandbox_shop(tmp_path / "other", size=60, seed=99) as other:
+            moved = target.model_copy(update={"url": other.server.url})
+            secrets = load_secrets(config, moved, shop_env(other.server))
+            refused = sync_shop(config, moved, store, secrets, now=AT)
+            assert isinstance(refused.error, ShopMismatch) and refused.status == "failed"
+            assert "--reset-state" in str(refused.error)
+            assert shop_meta(other.population) == {}  # nothing written to the other shop
+            assert refused.run.requests == 0
+            fresh = sync_shop(config, moved, store, secrets, now=AT, reset=True)
+            assert fresh.status == "ok" and fresh.run.mode == "full"
+            assert fresh.run.people == len(store.stages("sand")) < 100
+            assert shop_meta(other.population)
+
+
+def test_an_unexpected_error_still_records_the_run(shop: Shop, monkeypatch: pytest.MonkeyPatch,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    import journeybridge.sync as engine
+    from journeybridge.errors import UnexpectedError
+
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("a bug")
+
+    config, target, store = setup(shop)
+    with store:
+        monkeypatch.setattr(engine, "_classify", broken)
+        with caplog.at_level(logging.DEBUG, "journeybridge"):
+            result = run(shop, config, target, store)
+        assert isinstance(result.error, UnexpectedError) and result.status == "failed"
+        assert "KeyError" in str(result.error) and "\n" not in str(result.error)
+        (recorded,) = store.runs("sand")
+        assert recorded.status == "failed" and "unexpected error" in recorded.errors[0]
+        assert store.cursors("sand") == {}  # the cursor did not move
+        assert any(r.exc_info for r in caplog.records if getattr(r, "event", "") == "traceback")
+        monkeypatch.undo()
+        assert run(shop, config, target, store).status == "ok"  # the rerun continues

@@ -18,7 +18,6 @@ from journeybridge.config import load_config
 from journeybridge.sandbox import OrderStatus, Population, PrestaApi, SandboxServer
 from journeybridge.sandbox.presta_states import CANCELED
 from journeybridge.state import open_store
-from journeybridge.sync import CURSOR_ORDERS
 from tests.sync_support import CLASSIFY_AT, NOW, Shop, invoke, run_cli, summary, write_config
 
 PRESTA = 'platform = "prestashop"\ngroup_prefix = "Journey: "'
@@ -91,7 +90,7 @@ def test_an_incremental_run_moves_exactly_the_changed_person(shop: Shop) -> None
     sync(shop)
     held = journey_groups(shop)
     with open_store(load_config(shop.config).state_url()) as store:
-        cursor = store.cursors("sand")[CURSOR_ORDERS]
+        cursor = store.cursors("sand")["updated"]
     assert cursor
     paid = [o for o in shop.population.orders(include_trash=False)
             if o.status is OrderStatus.PROCESSING and o.customer_id]

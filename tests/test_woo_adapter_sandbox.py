@@ -14,6 +14,7 @@ from journeybridge.adapters.http import RetryPolicy
 from journeybridge.adapters.woocommerce import WooCommerceAdapter
 from journeybridge.errors import AuthenticationError, PermissionDenied
 from journeybridge.sandbox import Faults, Population, SandboxServer
+from tests.adapter_support import assembled, desired, plan_items, pull_all
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 QUICK = RetryPolicy(attempts=8, base_wait=0.01, max_wait=0.05, max_retry_after=2)
@@ -44,7 +45,7 @@ def expected_orders(population: Population) -> dict[str, tuple[str, Decimal, str
 
 def test_full_pull_equals_the_population(server: SandboxServer, population: Population) -> None:
     with adapter_for(server) as shop:
-        pull = shop.pull()
+        pull = pull_all(shop)
     assert sorted(int(p.customer_id or 0) for p in pull.customers) == sorted(
         c.id for c in population.customers())
     got = {o.id: (o.raw_status, o.total, o.customer_id) for o in pull.orders}
@@ -65,7 +66,7 @@ def test_full_pull_with_faults_is_the_same(population: Population) -> None:
                     truncated_body_rate=0.04, html_instead_of_json_rate=0.03,
                     php_notice_rate=0.05, seed=3)
     with SandboxServer(population, faults=faults) as noisy, adapter_for(noisy) as shop:
-        pull = shop.pull()
+        pull = pull_all(shop)
         faulted = sum(n for kind, n in noisy.stats.by_fault().items() if kind != "none")
     assert faulted > 5
     assert {o.id: (o.raw_status, o.total, o.customer_id) for o in pull.orders} == \
@@ -79,8 +80,8 @@ def test_malformed_records_are_skipped_and_reported(population: Population) -> N
     faults = Faults(malformed_order_ids=frozenset({bad_order}),
                     malformed_customer_ids=frozenset({bad_customer}))
     with SandboxServer(population, faults=faults) as broken, adapter_for(broken) as shop:
-        pull = shop.pull()
-    assert pull.report.skipped_count == 2
+        pull = pull_all(shop)
+    assert len(pull.report.skipped) == 2
     assert any(f"woocommerce order '{bad_order}'" in s and "total" in s
                for s in pull.report.skipped)
     assert len(pull.orders) == len(expected_orders(population)) - 1
@@ -90,53 +91,60 @@ def test_malformed_records_are_skipped_and_reported(population: Population) -> N
 def test_incremental_pull_returns_exactly_the_changed_orders() -> None:
     population = Population(200, seed=5, now=NOW)
     with SandboxServer(population) as shop_server, adapter_for(shop_server) as shop:
-        first = shop.pull()
-        assert first.cursor is not None
+        first = pull_all(shop)
+        assert first.cursor["orders"]
         changed = [o.id for o in list(population.orders(include_trash=False))[10:15]]
         later = population.clock() + timedelta(minutes=30)
         for order_id in changed:
             population.update_order(order_id, status="completed", at=later)
         trashed = next(o.id for o in list(population.orders(include_trash=False))[40:41])
         population.update_order(trashed, status="trash", at=later)
-        second = shop.pull(since=later - timedelta(minutes=1))
+        second = pull_all(shop, shop.cursor_since(later - timedelta(minutes=1)))
     assert sorted(int(o.id) for o in second.orders) == sorted(changed)
     assert all(o.raw_status == "completed" for o in second.orders)
-    assert second.trashed_order_ids == [str(trashed)]
-    assert second.incremental
+    assert second.result.deleted == {"order": [str(trashed)]}
+    assert second.result.incremental and "customer" not in second.result.full_kinds
 
 
 def test_write_back_changes_exactly_the_intended_keys(population: Population) -> None:
     with SandboxServer(population) as shop_server, adapter_for(shop_server) as shop:
-        pull = shop.pull()
-        journeys = shop.assemble(pull).journeys
+        assembly = assembled(shop, pull_all(shop))
+        journeys = assembly.journeys
         before = {c.id: {m.key: m.value for m in c.meta_data} for c in population.customers()}
-        desired = {j.key: {"journeybridge_stage": "loyalty",
-                           "journeybridge_stage_since": "2026-01-01"} for j in journeys[:150]}
-        writes, unwritable = shop.plan_meta_writes(journeys, desired)
-        report = shop.write_meta(writes)
+        wanted = {j.key: desired(j) for j in [*journeys[:140], *journeys[-10:]]}
+        writes, unwritable = shop.plan(plan_items(shop, assembly, wanted))
+        report = shop.apply(writes)
         assert report.failed == []
-        assert report.customers_written + report.guest_orders_written == len(writes) > 0
+        assert report.written == len(writes) > 0
+        assert {w.resource for w in writes} == {"customer", "order"}  # guests on their order
         after = {c.id: {m.key: m.value for m in c.meta_data} for c in population.customers()}
+        values = {"journeybridge_stage": "loyalty", "journeybridge_stage_since": "2026-01-01",
+                  "journeybridge_segments": ""}
         for cid, meta in after.items():
-            wanted = desired.get(f"customer:{cid}")
-            if wanted:
-                assert meta == {**before[cid], **wanted}
+            if f"customer:{cid}" in wanted:
+                assert meta == {**before[cid], **values}
                 keys = [m.key for m in population.customer(cid).meta_data]  # type: ignore[union-attr]
                 assert len(keys) == len(set(keys))  # updated in place, never duplicated
             else:
                 assert meta == before[cid]
-        again, _ = shop.plan_meta_writes(shop.assemble(shop.pull()).journeys, desired)
+        # what apply() says the shop holds now is what a new pull sees: nothing to write
+        again, _ = shop.plan(plan_items(shop, assembled(shop, pull_all(shop)), wanted))
+        held_now = [item for item in plan_items(shop, assembly, wanted)
+                    if item.desired.person_key in report.updates]
+        updated = [type(item)(item.desired, *report.updates[item.desired.person_key])
+                   for item in held_now]
     assert again == []  # a second sync writes nothing
+    assert shop.plan(updated)[0] == []
     assert unwritable == 0
 
 
 def test_read_only_key_asked_to_write(server: SandboxServer) -> None:
     with adapter_for(server, read_only=True) as shop:
-        journeys = shop.assemble(shop.pull()).journeys[:3]
-        writes, _ = shop.plan_meta_writes(journeys, {j.key: {"journeybridge_stage": "x"}
-                                                     for j in journeys})
+        assembly = assembled(shop, pull_all(shop))
+        wanted = {j.key: desired(j, label="x") for j in assembly.journeys[:3]}
+        writes, _ = shop.plan(plan_items(shop, assembly, wanted))
         with pytest.raises(PermissionDenied, match="read-only"):
-            shop.write_meta(writes)
+            shop.apply(writes)
 
 
 @pytest.mark.parametrize("which", ["key", "secret"])

@@ -14,7 +14,8 @@ import requests
 import responses
 
 from journeybridge.adapters.http import RetryPolicy, parse_retry_after
-from journeybridge.adapters.woocommerce import MetaWrite, PullReport, WooCommerceAdapter
+from journeybridge.adapters.protocol import Write
+from journeybridge.adapters.woocommerce import PullReport, WooCommerceAdapter
 from journeybridge.errors import (
     AuthenticationError,
     NotAShopAPI,
@@ -240,8 +241,7 @@ def test_real_error_bodies_become_typed_errors_without_retry(
 def test_read_only_key_asked_to_write(adapter: WooCommerceAdapter) -> None:
     replay(responses.mock, "POST", f"{API}/customers/batch", "24")
     with pytest.raises(PermissionDenied, match="read-only"):
-        adapter.write_meta([MetaWrite(person_key="customer:5", customer_id="5",
-                                      values={"journeybridge_stage": "loyalty"})])
+        adapter.apply([Write("customer:5", "customer", "5", {"journeybridge_stage": "loyalty"})])
 
 
 @responses.activate
@@ -296,7 +296,8 @@ def test_wrong_url_is_one_clear_error() -> None:
 # -- write-back ----------------------------------------------------------------------------------
 
 @responses.activate
-def test_write_meta_batches_of_100_and_reports_item_errors(adapter: WooCommerceAdapter) -> None:
+def test_writes_go_in_batches_of_100_and_report_item_errors(adapter: WooCommerceAdapter
+                                                            ) -> None:
     def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         items = json.loads(request.body or b"{}")["update"]
         assert len(items) <= 100
@@ -313,17 +314,20 @@ def test_write_meta_batches_of_100_and_reports_item_errors(adapter: WooCommerceA
 
     responses.add_callback(responses.POST, re.compile(rf"{re.escape(API)}/customers/batch"),
                            callback=answer)
-    responses.add(responses.PUT, re.compile(rf"{re.escape(API)}/orders/77"), json={"id": 77})
-    writes = [MetaWrite(person_key=f"customer:{i}", customer_id=str(i),
-                        values={"journeybridge_stage": "loyalty",
-                                "journeybridge_stage_since": "2026-01-01"})
+    responses.add_callback(responses.POST, re.compile(rf"{re.escape(API)}/orders/batch"),
+                           callback=answer)
+    writes = [Write(f"customer:{i}", "customer", str(i),
+                    {"journeybridge_stage": "loyalty", "journeybridge_stage_since": "2026-01-01"})
               for i in [*range(1, 250), 999999]]
-    writes.append(MetaWrite(person_key="guest:g@example.com", order_id="77",
-                            values={"journeybridge_stage": "purchase"}))
-    report = adapter.write_meta(writes)
-    assert report.customers_written == 249 and report.guest_orders_written == 1
+    writes.append(Write("guest:g@example.com", "order", "77",
+                        {"journeybridge_stage": "purchase"}))
+    report = adapter.apply(writes)
+    assert report.written == 250
     assert report.failed == ["customer 999999: Invalid user ID. (wc_user_invalid_id)"]
-    assert report.requests == 4  # 3 batches + 1 guest order
+    assert report.requests == 4  # 3 customer batches + 1 guest order batch
+    assert report.updates["guest:g@example.com"] == ({"order_id": "77"},
+                                                     {"journeybridge_stage": "purchase"})
+    assert "customer:999999" not in report.updates
 
 
 def test_retry_after_parsing() -> None:

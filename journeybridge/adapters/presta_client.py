@@ -38,24 +38,22 @@ from __future__ import annotations
 
 import html
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from journeybridge.adapters.http import (
     RETRY_STATUSES,
     BadBodyError,
     RetryableStatusError,
     RetryPolicy,
+    Transport,
+    TransportClient,
     looks_html,
-    network_reason,
     parse_json_body,
-    redact,
 )
 from journeybridge.errors import (
     AuthenticationError,
@@ -64,8 +62,6 @@ from journeybridge.errors import (
     PlatformMissing,
     ShopError,
     ShopRequestError,
-    ShopUnreachable,
-    TransientShopError,
 )
 
 __all__ = ["PrestaClient", "PrestaResponse", "webservice_errors"]
@@ -73,6 +69,8 @@ __all__ = ["PrestaClient", "PrestaResponse", "webservice_errors"]
 log = logging.getLogger("journeybridge.prestashop")
 
 USER_AGENT = "journeybridge/0.1 (+PrestaShop Webservice client)"
+NOT_API_HINT = ("is the shop URL right (the Webservice answers under /api/), and is nothing "
+                "(a proxy, a PHP notice) printing into the answer?")
 _PHP_WARNING = 3
 _AUTH_CODES = frozenset({17, 18, 20, 21})
 _DISABLED = 22
@@ -125,8 +123,9 @@ def _as_int(value: Any) -> int:
 
 
 
-class PrestaClient:
-    """Requests to one PrestaShop shop's Webservice (``{url}/api/``). Thread-safe.
+class PrestaClient(TransportClient):
+    """Requests to one PrestaShop shop's Webservice (``{url}/api/``), sent through one
+    :class:`~journeybridge.adapters.http.Transport`. Thread-safe.
 
     ``url`` is the shop's address (the Webservice lives under ``/api/``); ``key`` the
     32-character Webservice key.
@@ -143,30 +142,17 @@ class PrestaClient:
         verify_ssl: bool = True,
         key_in_query: bool = False,
     ) -> None:
-        parts = urlsplit(url.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ShopRequestError("the shop URL must start with http:// or https://",
-                                   shop_url=redact(url), endpoint="")
-        self.url = url.strip().rstrip("/")
-        if self.url.endswith("/api"):
-            self.url = self.url[: -len("/api")]
+        address = url.strip().rstrip("/")
+        if address.endswith("/api"):
+            address = address[: -len("/api")]
+        self.transport = Transport(address, user_agent=USER_AGENT, timeout=timeout,
+                                   retry=retry, pool_size=pool_size, verify_ssl=verify_ssl,
+                                   secrets=(key,), not_api_hint=NOT_API_HINT,
+                                   failure_detail=_failure_detail)
+        self.url = self.transport.url
         self._key = key
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
-        self.verify_ssl = verify_ssl
         self.key_in_query = key_in_query
         self.version = ""
-        self.requests_sent = 0
-        self._count_lock = threading.Lock()
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size))
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers.update({"User-Agent": USER_AGENT})
-
-    def close(self) -> None:
-        """Close the pooled connections."""
-        self.session.close()
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -201,42 +187,13 @@ class PrestaClient:
         url = f"{self.url}/api/{path}"
         if query:
             url = f"{url}?{urlencode(query, safe='[]|,:')}"
-        auth = None if self.key_in_query else (self._key, "")
         headers = {"Accept": "application/json" if expect == "json" else "text/xml"}
         if body is not None:
             headers["Content-Type"] = "text/xml; charset=utf-8"
-
-        def attempt() -> PrestaResponse:
-            with self._count_lock:
-                self.requests_sent += 1
-            response = self.session.request(method, url, data=body, auth=auth, headers=headers,
-                                            timeout=self.timeout, verify=self.verify_ssl)
-            return self.classify(response, endpoint, expect=expect)
-
-        policy = self.retry if retry else RetryPolicy(attempts=1, sleep=self.retry.sleep)
-        try:
-            return policy.call(redact(f"{self.url} {endpoint}", self._key), attempt)
-        except RetryableStatusError as exc:
-            response = exc.response
-            messages = "; ".join(m for _, m in webservice_errors(response))
-            raise TransientShopError(
-                f"still failing after {policy.attempts} attempt(s): "
-                f"{self._scrub(messages) or response.reason or 'server error'}",
-                shop_url=self.url, endpoint=endpoint, status=response.status_code,
-            ) from None
-        except BadBodyError as exc:
-            raise NotAShopAPI(
-                f"{exc.reason} (after {policy.attempts} attempt(s)): is the shop URL right "
-                "(the Webservice answers under /api/), and is nothing (a proxy, a PHP notice) "
-                "printing into the answer?",
-                shop_url=self.url, endpoint=endpoint,
-                status=exc.response.status_code if exc.response is not None else None,
-            ) from None
-        except requests.RequestException as exc:
-            raise ShopUnreachable(
-                f"{network_reason(exc)} (after {policy.attempts} attempt(s))",
-                shop_url=self.url, endpoint=endpoint,
-            ) from None
+        return self.transport.send(
+            method, endpoint, lambda response: self.classify(response, endpoint, expect=expect),
+            url=url, data=body, headers=headers,
+            auth=None if self.key_in_query else (self._key, ""), retry=retry)
 
     # -- the outcome table ------------------------------------------------------------------
 
@@ -270,13 +227,9 @@ class PrestaClient:
                                response)
         return PrestaResponse(parse_json_body(response), status, version)
 
-    def _scrub(self, text: str) -> str:
-        return redact(text, self._key)
-
     def _make(self, kind: type[ShopError], response: requests.Response, endpoint: str,
               message: str, code: str | None = None) -> ShopError:
-        return kind(self._scrub(message), shop_url=self.url, endpoint=endpoint,
-                    status=response.status_code, code=code)
+        return self.transport.error(kind, message, response, endpoint=endpoint, code=code)
 
     def _refused(self, response: requests.Response, endpoint: str,
                  errors: list[tuple[int, str]]) -> ShopError:
@@ -322,6 +275,11 @@ class PrestaClient:
                               f"the Webservice refused the request: {_short(text)}", code=first)
         return self._make(ShopRequestError, response, endpoint,
                           response.reason or "request refused")
+
+
+def _failure_detail(response: requests.Response) -> tuple[str | None, str]:
+    errors = webservice_errors(response)
+    return (str(errors[0][0]) if errors else None), "; ".join(m for _, m in errors)
 
 
 def _short(text: str, limit: int = 300) -> str:

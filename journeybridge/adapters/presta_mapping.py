@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from journeybridge.adapters.fields import money, text
+from journeybridge.adapters.fields import count, local_time, money, record_id, reference, text
 from journeybridge.errors import InvalidRecord
 from journeybridge.model import (
     Cart,
@@ -31,7 +31,6 @@ from journeybridge.model import (
     OrderStatus,
     Person,
     Platform,
-    SourceRef,
     StatusChange,
     normalize_email,
 )
@@ -51,6 +50,39 @@ __all__ = [
 
 ZERO_DATES = frozenset({"0000-00-00 00:00:00", "0000-00-00", "0000-00-00 00:00"})
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+_TEXT = "%Y-%m-%d %H:%M:%S"
+_STEP = timedelta(minutes=15)
+_REACH = timedelta(hours=3)  # no zone moves its clocks back by more than this
+
+
+def _fall_backs(since: datetime, until: datetime, zone: tzinfo) -> list[datetime]:
+    """The instants in ``(since, until]`` (UTC) at which ``zone`` sets its clocks back, to
+    the second; looked for only within ``_REACH`` of either end, the only places where one
+    can widen a window."""
+    if until - since <= 2 * _REACH:
+        spans = [(since, until)]
+    else:
+        spans = [(since, since + _REACH), (until - _REACH, until)]
+    found: list[datetime] = []
+    for start, end in spans:
+        moment = start
+        while moment < end:
+            step_end = min(moment + _STEP, end)
+            before = moment.astimezone(zone).utcoffset()
+            after = step_end.astimezone(zone).utcoffset()
+            if before is not None and after is not None and after < before:
+                low, high = int(moment.timestamp()), int(step_end.timestamp()) + 1
+                while high - low > 1:  # offset at low: the old one; at high: the new one
+                    middle = (low + high) // 2
+                    at = datetime.fromtimestamp(middle, timezone.utc)
+                    if at.astimezone(zone).utcoffset() == before:
+                        low = middle
+                    else:
+                        high = middle
+                found.append(datetime.fromtimestamp(high, timezone.utc))
+            moment = step_end
+    return found
+
 
 # Words (lower case, any language of the state's name) that say what a state without the
 # paid flag means. Checked against the mail template, the module name and every name.
@@ -60,19 +92,6 @@ _CANCEL_WORDS = ("cancel", "annul", "storn", "anul", "geannuleerd", "anulow")
 _ERROR_WORDS = ("payment_error", "error", "erreur", "fehler", "fout", "errore", "błąd")
 _DELIVERED_WORDS = ("deliver", "livré", "livre", "zugestellt", "geliefert", "entregad",
                     "consegn", "bezorgd", "afgeleverd", "doręcz")
-
-
-def record_id(value: Any) -> str | None:
-    """A positive id as its canonical text (``7``, ``"7"``, ``" 07"`` -> ``"7"``), else None
-    (``0``, ``"0"``, missing, garbage)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return str(value) if value > 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-        return str(number) if number > 0 else None
-    return None
 
 
 def flag(value: Any) -> bool:
@@ -168,6 +187,15 @@ class CustomerRow:
 
 
 
+def _label(kind: str, rid: str | None, raw: Mapping[str, Any]) -> str:
+    """``prestashop <kind> <id>`` for messages: the canonical id, else the sent value cut
+    short."""
+    if rid is not None:
+        return f"prestashop {kind} {rid!r}"
+    shown = repr(raw.get("id"))
+    return f"prestashop {kind} {shown if len(shown) <= 24 else shown[:21] + '...'}"
+
+
 def _association(raw: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
     assoc = raw.get("associations")
     if not isinstance(assoc, dict):
@@ -197,9 +225,14 @@ class PrestaMapping:
 
     def parse_date(self, value: Any) -> datetime | None:
         """A shop-local date string as aware UTC; None for never (zero dates, null, "").
-        Raises ValueError for a string that is not a date."""
+        Raises ValueError for anything else that is not a date between 1970 and 2200. A
+        time in the repeated hour of a DST fall-back is read as its first pass (the
+        earlier instant, ``fold=0``): PrestaShop stores wall-clock text, so the two passes
+        cannot be told apart."""
         if value is None:
             return None
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise ValueError(f"not a date: {str(value)[:30]!r}")
         stamp = str(value).strip()
         if not stamp or stamp in ZERO_DATES or stamp.startswith("0000-00-00"):
             return None
@@ -210,20 +243,42 @@ class PrestaMapping:
                 pass
             else:
                 if naive.tzinfo is None:
-                    return naive.replace(tzinfo=self._zone).astimezone(timezone.utc)
+                    return local_time(naive, self._zone)
         for fmt in _DATE_FORMATS:
             try:
                 naive = datetime.strptime(stamp, fmt)
             except ValueError:
                 continue
-            return naive.replace(tzinfo=self._zone).astimezone(timezone.utc)
+            return local_time(naive, self._zone)
         raise ValueError(f"not a date: {stamp[:30]!r}")
 
     def shop_time(self, moment: datetime) -> str:
         """An aware moment as the shop writes dates (its zone, no offset): for date filters."""
         if moment.tzinfo is None:
             raise ValueError("the moment must be timezone-aware")
-        return moment.astimezone(self._zone).strftime("%Y-%m-%d %H:%M:%S")
+        return moment.astimezone(self._zone).strftime(_TEXT)
+
+    def window_text(self, since: datetime, until: datetime) -> tuple[str, str]:
+        """The inclusive ``filter[date_upd]`` bounds, as the shop writes dates, that hold
+        every change made between ``since`` and ``until`` (aware moments). PrestaShop
+        compares wall-clock text, so the bounds never reverse (``until`` before ``since`` is
+        taken as ``since``) and stretch over a DST fall-back inside the window: from the
+        first wall-clock time of the repeated hour's second pass to the last one of its first
+        pass (in Europe/Amsterdam on 2026-10-25, ``02:00:00`` and ``02:59:59``), so a change
+        made in either pass is read by the first run after it. A spring-forward gap needs
+        nothing: those wall-clock times never occur."""
+        if since.tzinfo is None or until.tzinfo is None:
+            raise ValueError("the moments must be timezone-aware")
+        since = since.astimezone(timezone.utc)
+        until = max(until.astimezone(timezone.utc), since)
+        low, high = self._wall(since), self._wall(until)
+        for moment in _fall_backs(since, until, self._zone):
+            low = min(low, self._wall(moment))
+            high = max(high, self._wall(moment - timedelta(seconds=1)))
+        return low.strftime(_TEXT), high.strftime(_TEXT)
+
+    def _wall(self, moment: datetime) -> datetime:
+        return moment.astimezone(self._zone).replace(tzinfo=None)
 
     def _when(self, raw: Mapping[str, Any], name: str, problems: list[str]) -> datetime | None:
         try:
@@ -232,8 +287,9 @@ class PrestaMapping:
             problems.append(f"field '{name}': not a date ({str(raw.get(name))[:30]!r})")
             return None
 
-    def _source(self, resource: str, rid: str) -> SourceRef:
-        return SourceRef(platform=Platform.PRESTASHOP, resource=resource, id=rid)
+    def _source(self, resource: str, rid: str) -> dict[str, Any]:
+        """The record's SourceRef, as data validated with the record (one validation)."""
+        return {"platform": Platform.PRESTASHOP, "resource": resource, "id": rid}
 
     # -- records ------------------------------------------------------------------------------
 
@@ -254,7 +310,7 @@ class PrestaMapping:
         Raises InvalidRecord naming the row and every bad field."""
         problems: list[str] = []
         row_id = record_id(raw.get("id"))
-        label = f"prestashop customer {row_id or raw.get('id')!r}"
+        label = _label("customer", row_id, raw)
         if row_id is None:
             raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
         is_guest = flag(raw.get("is_guest"))
@@ -298,7 +354,11 @@ class PrestaMapping:
     def history(self, rows: Iterable[Mapping[str, Any]]) -> list[StatusChange]:
         """``order_histories`` rows of one order as status changes, in time order (ties by
         row id). Rows with an unknown state or no date are left out."""
-        changes: list[tuple[datetime, int, StatusChange]] = []
+        return [StatusChange.model_validate(step) for step in self._steps(rows)]
+
+    def _steps(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """:meth:`history` as data, validated with the order it belongs to (once)."""
+        changes: list[tuple[datetime, int, dict[str, Any]]] = []
         for raw in rows:
             state = self.states.get(record_id(raw.get("id_order_state")) or "")
             try:
@@ -308,7 +368,7 @@ class PrestaMapping:
             if state is None or at is None:
                 continue
             changes.append((at, int(record_id(raw.get("id")) or 0),
-                            StatusChange(status=state.status, raw_status=state.name, at=at)))
+                            {"status": state.status, "raw_status": state.name, "at": at}))
         changes.sort(key=lambda c: (c[0], c[1]))
         return [c[2] for c in changes]
 
@@ -321,9 +381,10 @@ class PrestaMapping:
         it. Raises InvalidRecord naming the order and every bad field."""
         problems: list[str] = []
         order_id = record_id(raw.get("id"))
-        label = f"prestashop order {order_id or raw.get('id')!r}"
+        label = _label("order", order_id, raw)
         if order_id is None:
             raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
+        customer_ref = reference(raw.get("id_customer"), "id_customer", problems)
         state_id = record_id(raw.get("current_state"))
         state = self.states.get(state_id or "")
         if state_id is None:
@@ -345,11 +406,11 @@ class PrestaMapping:
                            "total_discounts_tax_excl", problems)
         lines = []
         for index, row in enumerate(_association(raw, "order_rows")):
-            quantity = record_id(row.get("product_quantity"))
-            if quantity is None and text(row.get("product_quantity")) not in ("0", ""):
+            number = (0 if row.get("product_quantity") in (None, "")
+                      else count(row.get("product_quantity")))
+            if number is None:
                 problems.append(f"field 'order_rows.{index}.product_quantity': not a count")
                 continue
-            count = int(quantity or 0)
             unit = money(row.get("unit_price_tax_excl", row.get("product_price")),
                           f"order_rows.{index}.unit_price_tax_excl", problems)
             lines.append({
@@ -357,9 +418,9 @@ class PrestaMapping:
                 "variation_id": record_id(row.get("product_attribute_id")),
                 "name": text(row.get("product_name")),
                 "sku": text(row.get("product_reference")),
-                "quantity": count,
+                "quantity": number,
                 "unit_price": unit,
-                "total": unit * count,
+                "total": unit * number,
             })
         if problems:
             raise InvalidRecord(label, problems)
@@ -367,12 +428,13 @@ class PrestaMapping:
         assert state_id is not None
         if state is None:  # a state the shop no longer lists: unknown, so not paid
             state = OrderState(state_id, f"state {state_id}", OrderStatus.PENDING_PAYMENT)
-        history = self.history(history_rows)
-        if not history or history[-1].raw_status != state.name:
-            at = max(modified or created, history[-1].at if history else created)
-            history.append(StatusChange(status=state.status, raw_status=state.name, at=at))
-        paid_at = next((c.at for c in history if c.status.is_paid), None)
-        completed = next((c.at for c in history if c.status is OrderStatus.DELIVERED), None)
+        history = self._steps(history_rows)
+        if not history or history[-1]["raw_status"] != state.name:
+            at = max(modified or created, history[-1]["at"] if history else created)
+            history.append({"status": state.status, "raw_status": state.name, "at": at})
+        paid_at = next((c["at"] for c in history if c["status"].is_paid), None)
+        completed = next((c["at"] for c in history if c["status"] is OrderStatus.DELIVERED),
+                         None)
         currency = self.currencies.get(record_id(raw.get("id_currency")) or "",
                                        self.default_currency)
         customer_id = None
@@ -383,7 +445,7 @@ class PrestaMapping:
             email = customer.email
             first, last = customer.first_name, customer.last_name
         else:
-            customer_id = record_id(raw.get("id_customer"))
+            customer_id = customer_ref
         del invoiced, delivered  # the history says when; kept parsed to reject garbage
         return build(
             Order,
@@ -420,29 +482,30 @@ class PrestaMapping:
         orders' ``id_cart``. Raises InvalidRecord."""
         problems: list[str] = []
         cart_id = record_id(raw.get("id"))
-        label = f"prestashop cart {cart_id or raw.get('id')!r}"
+        label = _label("cart", cart_id, raw)
         if cart_id is None:
             raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
         created = self._when(raw, "date_add", problems)
         if created is None and not any("date_add" in p for p in problems):
             problems.append("field 'date_add': missing")
         updated = self._when(raw, "date_upd", problems)
+        customer_ref = reference(raw.get("id_customer"), "id_customer", problems)
         lines = []
         for index, row in enumerate(_association(raw, "cart_rows")):
-            quantity = text(row.get("quantity"))
-            if not quantity.isdigit():
+            quantity = count(row.get("quantity"))
+            if quantity is None:
                 problems.append(f"field 'cart_rows.{index}.quantity': not a count")
                 continue
             lines.append({"product_id": record_id(row.get("id_product")) or "0",
                           "variation_id": record_id(row.get("id_product_attribute")),
-                          "quantity": int(quantity)})
+                          "quantity": quantity})
         if problems:
             raise InvalidRecord(label, problems)
         return build(
             Cart,
             {
                 "id": cart_id,
-                "customer_id": record_id(raw.get("id_customer")),
+                "customer_id": customer_ref,
                 "created_at": created,
                 "updated_at": updated,
                 "currency": self.currencies.get(record_id(raw.get("id_currency")) or ""),

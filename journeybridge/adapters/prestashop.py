@@ -51,51 +51,71 @@ PermissionDenied (405, code 25).
 from __future__ import annotations
 
 import logging
-from collections import deque
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
+from journeybridge.adapters.fields import record_id
 from journeybridge.adapters.http import RetryPolicy
+from journeybridge.adapters.paging import batched, convert_records, offset_pages
 from journeybridge.adapters.presta_client import PrestaClient
 from journeybridge.adapters.presta_mapping import (
     CustomerRow,
     OrderState,
     PrestaMapping,
     lang_text,
-    record_id,
+    lang_values,
 )
 from journeybridge.adapters.presta_xml import (
+    CustomerXml,
+    UnwritableValue,
     XmlShapeError,
+    changed_fields,
+    customer_from_json,
     language_ids,
     new_group_xml,
     parse_customer,
     with_groups,
     written_id,
 )
-from journeybridge.errors import InvalidRecord, PermissionDenied, ShopError
-from journeybridge.journeys import Assembly, assemble_journeys, touchpoints_for
+from journeybridge.adapters.protocol import (
+    CheckStep,
+    PlanItem,
+    PullPage,
+    PullResult,
+    PullStream,
+    Write,
+    collect,
+)
+from journeybridge.adapters.protocol import PullReport as Report
+from journeybridge.adapters.protocol import WriteReport as ApplyReport
+from journeybridge.errors import (
+    InvalidRecord,
+    PermissionDenied,
+    ShopError,
+    ShopRequestError,
+    ShopUnreachable,
+    TransientShopError,
+)
+from journeybridge.identity import id_order
 from journeybridge.model import (
     Cart,
     Journey,
-    NewsletterOptIn,
     Order,
     OrderStatus,
     Person,
     Platform,
-    Review,
 )
 
 __all__ = [
+    "READS",
     "GroupWrite",
-    "PrestaPull",
     "PrestaShopAdapter",
     "PullReport",
     "WriteReport",
-    "assemble_prestashop",
-    "person_rows",
 ]
 
 log = logging.getLogger("journeybridge.prestashop")
@@ -105,6 +125,20 @@ P = TypeVar("P")
 ID_CHUNK = 100
 """Ids per ``filter[id]=[a|b|...]`` request."""
 HISTORY_FIELDS = "[id,id_order,id_order_state,date_add]"
+EVENT_PAGES = {
+    "CompleteRegistration": "/index.php?controller=authentication",
+    "Subscribe": "/",
+    "Lead": "/",
+    "AddToCart": "/index.php?controller=cart",
+    "InitiateCheckout": "/index.php?controller=order",
+    "Purchase": "/index.php?controller=order-confirmation&id_order={order_id}",
+}
+"""The storefront page each Conversions API event happens on (path after the shop URL)."""
+FRESH_ROWS_MAX = 250_000
+"""Customer rows a pull keeps (whole JSON, about 1.5 KB each) for writes that follow it."""
+READS = ("customers", "orders", "order_states", "order_histories", "carts", "currencies",
+         "groups")
+"""The Webservice resources a key must be allowed to read for a pull."""
 
 
 @dataclass
@@ -129,24 +163,6 @@ class PullReport:
     def skipped_count(self) -> int:
         """How many records were skipped as malformed."""
         return len(self.skipped)
-
-
-@dataclass
-class PrestaPull:
-    """The records of one pull and the cursor the next incremental pull starts from (UTC,
-    ``None`` when nothing dated was seen). ``customers`` holds accounts and guest rows;
-    ``reviews`` and ``trashed_order_ids`` stay empty (the Webservice has neither), kept so
-    the sync engine treats both platforms alike."""
-
-    customers: list[Person]
-    orders: list[Order]
-    carts: list[Cart]
-    report: PullReport
-    cursor: datetime | None
-    incremental: bool
-    reviews: list[Review] = field(default_factory=list)
-    trashed_order_ids: list[str] = field(default_factory=list)
-    groups: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -181,109 +197,6 @@ class WriteReport:
         return self.customers_written + self.guest_rows_written
 
 
-def _guest_person(shop: str, email: str, rows: Sequence[Person]) -> Person:
-    """One guest made of all their guest rows: names of the latest row, first seen, last
-    changed, subscribed if any row is, partner opt-in if any row has it."""
-    latest = max(rows, key=lambda p: (p.registered_at or datetime.min.replace(
-        tzinfo=timezone.utc), int(p.customer_id or 0)))
-    added = [p.registered_at for p in rows if p.registered_at]
-    changed = [p.modified_at for p in rows if p.modified_at]
-    subscribed = [p.newsletter for p in rows if p.newsletter and p.newsletter.subscribed]
-    dated = [n.at for n in subscribed if n.at is not None]
-    newsletter = (NewsletterOptIn(subscribed=True, at=min(dated) if dated else None)
-                  if subscribed else NewsletterOptIn(subscribed=False))
-    optin = "1" if any(p.meta.get("optin") == "1" for p in rows) else "0"
-    return Person(shop=shop, platform=Platform.PRESTASHOP, key=f"guest:{email}", is_guest=True,
-                  email=email, first_name=latest.first_name, last_name=latest.last_name,
-                  roles=("guest",), registered_at=min(added) if added else None,
-                  modified_at=max(changed) if changed else None, newsletter=newsletter,
-                  meta={"optin": optin}, source=latest.source)
-
-
-def person_rows(customers: Iterable[Person]) -> dict[str, list[Person]]:
-    """The customer rows behind each person key: an account's own row; for a pure guest
-    every guest row with that e-mail. Guest rows of a person who has an account are left
-    out (the account is the person)."""
-    accounts: dict[str, Person] = {}
-    guests: dict[str, list[Person]] = {}
-    rows: dict[str, list[Person]] = {}
-    for person in sorted(customers, key=lambda p: int(p.customer_id or 0)):
-        if person.is_guest:
-            if person.email:
-                guests.setdefault(person.email, []).append(person)
-        else:
-            rows[person.key] = [person]
-            if person.email and person.email not in accounts:
-                accounts[person.email] = person
-    for email, guest_rows in guests.items():
-        if email not in accounts:
-            rows[f"guest:{email}"] = guest_rows
-    return rows
-
-
-def assemble_prestashop(shop: str, customers: Iterable[Person], orders: Iterable[Order],
-                        carts: Iterable[Cart] = (), anonymous_carts: int = 0) -> Assembly:
-    """One journey per person from pulled (or stored) PrestaShop records, by the identity
-    rule in the module docstring: accounts, one guest per e-mail for guest rows without an
-    account, guest rows of a registered e-mail folded into the account. Carts follow their
-    customer row to its person and are marked ordered when an order points to them;
-    ``anonymous_carts`` (counted, never read) is added to the assembly's count. Pure."""
-    customers = list(customers)
-    orders = list(orders)
-    accounts = [p for p in customers if not p.is_guest]
-    account_of_email: dict[str, str] = {}
-    for person in sorted(accounts, key=lambda p: int(p.customer_id or 0)):
-        if person.email and person.email not in account_of_email:
-            account_of_email[person.email] = person.customer_id or ""
-    guest_rows: dict[str, list[Person]] = {}
-    owner: dict[str, str] = {p.customer_id or "": f"customer:{p.customer_id}" for p in accounts}
-    for row in customers:
-        if not row.is_guest or not row.email or not row.customer_id:
-            continue
-        account = account_of_email.get(row.email)
-        if account:
-            owner[row.customer_id] = f"customer:{account}"
-        else:
-            owner[row.customer_id] = f"guest:{row.email}"
-            guest_rows.setdefault(row.email, []).append(row)
-    guests = [_guest_person(shop, email, rows) for email, rows in guest_rows.items()]
-    ordered = {o.cart_id: o.id for o in orders if o.cart_id}
-    tied: list[Cart] = []
-    guest_carts: dict[str, list[Cart]] = {}
-    unknown = 0
-    for cart in carts:
-        if cart.id in ordered and cart.order_id != ordered[cart.id]:
-            cart = cart.model_copy(update={"order_id": ordered[cart.id]})
-        key = owner.get(cart.customer_id or "")
-        if key is None:
-            unknown += 1
-        elif key.startswith("guest:"):
-            guest_carts.setdefault(key, []).append(cart)
-        else:
-            tied.append(cart.model_copy(update={"customer_id": key.removeprefix("customer:")})
-                        if cart.customer_id != key.removeprefix("customer:") else cart)
-    result = assemble_journeys(shop, Platform.PRESTASHOP, [*accounts, *guests], orders, tied)
-    result.anonymous_carts += unknown + anonymous_carts
-    if guest_carts:
-        for index, journey in enumerate(result.journeys):
-            extra = guest_carts.get(journey.key)
-            if not extra:
-                continue
-            carts_of = tuple(sorted((*journey.carts, *extra), key=lambda c: (c.created_at,
-                                                                              c.id)))
-            result.journeys[index] = Journey(
-                person=journey.person, orders=journey.orders, carts=carts_of,
-                reviews=journey.reviews,
-                touchpoints=touchpoints_for(journey.person, journey.orders, carts_of,
-                                            journey.reviews))
-    merged = {row.email for row in customers if row.is_guest and row.email
-              and row.email in account_of_email}
-    merged.update(o.email for o in orders if o.customer_id is None and o.email
-                  and o.email in account_of_email)
-    result.guests_merged_into_customers = len(merged)
-    return result
-
-
 class PrestaShopAdapter:
     """A client for one PrestaShop shop's Webservice. ``url`` is the shop's address (the
     Webservice answers under ``/api/``); ``key`` the Webservice key (read access to
@@ -309,6 +222,9 @@ class PrestaShopAdapter:
         timezone_name: str = "UTC",
         state_overrides: Mapping[str, OrderStatus] | None = None,
         incremental_overlap: timedelta = timedelta(minutes=5),
+        stage_groups: Mapping[str, str] | None = None,
+        write_guests: bool = True,
+        fresh_seconds: float = 600.0,
     ) -> None:
         if not 1 <= page_size <= 1000 or not 1 <= history_page_size <= 5000:
             raise ValueError("page sizes must be between 1 and 1000 (histories: 5000)")
@@ -323,11 +239,16 @@ class PrestaShopAdapter:
         self.history_page_size = history_page_size
         self.overlap = incremental_overlap
         self.state_overrides = dict(state_overrides or {})
+        self.stage_groups = dict(stage_groups or {})
+        self.write_guests = write_guests
+        self.own_meta_prefix = ""
+        self.fresh_seconds = fresh_seconds
+        self._fresh: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._verified: set[str] = set()
         self.mapping = PrestaMapping(shop=self.shop, timezone=timezone_name)
         self._lookups_loaded = False
         self._rows: dict[str, CustomerRow] = {}
         self._fetched_rows: list[Person] = []
-        self._customers: list[Person] = []
         self._groups: dict[str, str] = {}
 
     def close(self) -> None:
@@ -342,9 +263,10 @@ class PrestaShopAdapter:
 
     # -- paging ---------------------------------------------------------------------------
 
-    def list_records(self, resource: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """One list request: the records of ``{"<resource>": [...]}``, or none for the bare
-        ``[]`` of an empty result."""
+    def _list(self, resource: str, params: Mapping[str, Any]) -> list[Any]:
+        """One list request: the rows of ``{"<resource>": [...]}`` as sent (anything, for
+        :func:`~journeybridge.adapters.paging.convert_records` to check), or none for the
+        bare ``[]`` of an empty result. A body of another shape is a typed ShopError."""
         response = self.client.get(resource, params)
         data = response.data
         if isinstance(data, list):
@@ -359,76 +281,62 @@ class PrestaShopAdapter:
                 lists = [v for v in data.values() if isinstance(v, list)]
                 rows = lists[0] if len(lists) == 1 else None
             if isinstance(rows, list):
-                return [r for r in rows if isinstance(r, dict)]
+                return rows
             if isinstance(rows, dict):
                 return [rows]
         raise ShopError("expected a JSON list of records", shop_url=self.client.url,
                         endpoint=f"GET {resource}", status=response.status)
 
+    def list_records(self, resource: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """One list request: the records of ``{"<resource>": [...]}``, or none for the bare
+        ``[]`` of an empty result; rows that are not objects are left out (logged)."""
+        rows = self._list(resource, params)
+        found = _dicts(rows)
+        if len(found) < len(rows):
+            log.warning("GET %s: %d rows were not objects; left out", resource,
+                        len(rows) - len(found))
+        return found
+
     def pages(self, resource: str, params: Mapping[str, Any],
-              page_size: int | None = None) -> Iterator[list[dict[str, Any]]]:
+              page_size: int | None = None) -> Iterator[list[Any]]:
         """Every page of a list, in order, until the first short page: the first page alone,
-        then ``concurrency`` pages in flight. A page-level failure raises its typed error."""
+        then ``concurrency`` pages in flight, bounded as
+        :func:`~journeybridge.adapters.paging.offset_pages` says. Rows are as the shop sent
+        them (objects, or anything else for the convert step to report). A page-level
+        failure raises its typed error."""
         size = page_size or self.page_size
 
-        def fetch(offset: int) -> tuple[int, list[dict[str, Any]]]:
-            page = self.list_records(resource, {**params, "limit": f"{offset},{size}"})
+        def fetch(offset: int) -> tuple[int, list[Any]]:
+            page = self._list(resource, {**params, "limit": f"{offset},{size}"})
             return len(page), page
 
-        return self._paginate(fetch, size)
+        return self._paginate(fetch, size, resource)
 
-    def _paginate(self, fetch: Callable[[int], tuple[int, P]], size: int) -> Iterator[P]:
-        """Yield ``fetch(offset)`` payloads for offsets 0, size, 2*size... in order, until one
-        reports fewer than ``size`` records; one request first, then ``concurrency``."""
-        count, first = fetch(0)
-        yield first
-        if count < size:
-            return
-        with ThreadPoolExecutor(max_workers=self.concurrency,
-                                thread_name_prefix="journeybridge-presta") as pool:
-            window: deque[Future[tuple[int, P]]] = deque()
-            offset = size
-            try:
-                while True:
-                    while len(window) < self.concurrency:
-                        window.append(pool.submit(fetch, offset))
-                        offset += size
-                    count, page = window.popleft().result()
-                    yield page
-                    if count < size:
-                        return
-            finally:
-                for future in window:
-                    future.cancel()
+    def _paginate(self, fetch: Callable[[int], tuple[int, P]], size: int,
+                  what: str) -> Iterator[P]:
+        return offset_pages(fetch, size=size, concurrency=self.concurrency, what=what,
+                            shop_url=self.client.url)
 
     def _records(self, resource: str, params: Mapping[str, Any],
                  convert: Callable[[dict[str, Any]], R], report: PullReport,
                  seen: set[str], page_size: int | None = None) -> Iterator[R]:
         for page in self.pages(resource, params, page_size):
-            yield from self._convert(page, convert, report, seen)
+            yield from self._convert(page, convert, report, seen, resource)
 
-    def _convert(self, rows: Iterable[dict[str, Any]], convert: Callable[[dict[str, Any]], R],
-                 report: PullReport, seen: set[str]) -> Iterator[R]:
-        for raw in rows:
-            rid = record_id(raw.get("id"))
-            if rid is not None:
-                if rid in seen:
-                    continue
-                seen.add(rid)
-            try:
-                yield convert(raw)
-            except InvalidRecord as exc:
-                report.skipped.append(str(exc))
-                log.warning("skipped %s", exc)
+    def _convert(self, rows: Iterable[Any], convert: Callable[[dict[str, Any]], R],
+                 report: PullReport, seen: set[str], resource: str) -> Iterator[R]:
+        return convert_records(rows, convert, kind=_KINDS.get(resource, f"prestashop {resource}"),
+                               skipped=report.skipped, seen=seen)
 
     def by_ids(self, resource: str, ids: Iterable[str],
-               display: str = "full") -> Iterator[dict[str, Any]]:
-        """The records with these ids (``filter[id]=[a|b|...]``, ``ID_CHUNK`` at a time)."""
-        wanted = sorted({i for i in ids if i}, key=int)
+               display: str = "full") -> Iterator[Any]:
+        """The rows with these ids (``filter[id]=[a|b|...]``, ``ID_CHUNK`` at a time), as
+        the shop sent them."""
+        wanted = sorted({i for i in ids if record_id(i)}, key=int)
         chunks = [wanted[i:i + ID_CHUNK] for i in range(0, len(wanted), ID_CHUNK)]
         for chunk in chunks:
-            yield from self.list_records(resource, {"display": display,
-                                                    "filter[id]": f"[{'|'.join(chunk)}]"})
+            yield from self._list(resource, {"display": display,
+                                             "filter[id]": f"[{'|'.join(chunk)}]"})
 
     # -- look-ups -------------------------------------------------------------------------
 
@@ -470,8 +378,8 @@ class PrestaShopAdapter:
     def _window(self, since: datetime | None, until: datetime) -> dict[str, str]:
         if since is None:
             return {"sort": "[id_ASC]"}
-        return {"filter[date_upd]": f"[{self.mapping.shop_time(since)},"
-                                    f"{self.mapping.shop_time(until)}]",
+        low, high = self.mapping.window_text(since, until)
+        return {"filter[date_upd]": f"[{low},{high}]",
                 "date": "1", "sort": "[date_upd_ASC,id_ASC]"}
 
     def _recover(self, resource: str, window: Mapping[str, str], seen: set[str],
@@ -482,14 +390,14 @@ class PrestaShopAdapter:
         listed: set[str] = set()
         for page in self.pages(resource, {**params, **(extra or {}), "sort": "[id_ASC]"},
                                self.history_page_size):
-            listed.update(i for i in (record_id(r.get("id")) for r in page) if i)
+            listed.update(i for i in (record_id(r.get("id")) for r in _dicts(page)) if i)
         missing = listed - seen
         if not missing:
             return
         log.info("%d %s changed while paging; reading them by id", len(missing), resource)
         for raw in self.by_ids(resource, missing):
             report.recovered_after_shift += 1
-            yield from self._convert([raw], convert, report, seen)
+            yield from self._convert([raw], convert, report, seen, resource)
 
     def iter_customers(self, report: PullReport | None = None, *,
                        since: datetime | None = None,
@@ -500,10 +408,10 @@ class PrestaShopAdapter:
         window = self._window(since, until or datetime.now(timezone.utc))
         seen: set[str] = set()
         found = self._records("customers", {"display": "full", **window},
-                              self.mapping.customer, report, seen)
+                              self._customer_kept, report, seen)
         if since is not None:
             found = _chain(found, lambda: self._recover("customers", window, seen,
-                                                        self.mapping.customer, report))
+                                                        self._customer_kept, report))
         for person in found:
             self._note_row(person)
             if person.is_guest:
@@ -511,6 +419,14 @@ class PrestaShopAdapter:
             else:
                 report.customers += 1
             yield person
+
+    def _customer_kept(self, raw: dict[str, Any]) -> Person:
+        """Map a customer row, and keep its whole ``display=full`` JSON for a while: a group
+        write soon after the pull can PUT it back without reading the row again."""
+        person = self.mapping.customer(raw)
+        if person.customer_id and len(self._fresh) < FRESH_ROWS_MAX:
+            self._fresh[person.customer_id] = (time.monotonic(), raw)
+        return person
 
     def _note_row(self, person: Person) -> None:
         if person.customer_id:
@@ -540,7 +456,7 @@ class PrestaShopAdapter:
             params = {"display": HISTORY_FIELDS, "filter[id_order]": f"[{'|'.join(chunk)}]",
                       "sort": "[id_ASC]"}
             for page in self.pages("order_histories", params, self.history_page_size):
-                yield from page
+                yield from _dicts(page)
 
     def _missing_rows(self, ids: Iterable[str], report: PullReport) -> list[Person]:
         """Customer rows orders or carts point to that this pull has not read (unchanged
@@ -548,35 +464,33 @@ class PrestaShopAdapter:
         missing = {i for i in ids if i and i not in self._rows}
         found: list[Person] = []
         for person in self._convert(self.by_ids("customers", missing), self.mapping.customer,
-                                    report, set()):
+                                    report, set(), "customers"):
             self._note_row(person)
             found.append(person)
         self._fetched_rows.extend(found)
         return found
 
     def _orders_with_histories(self, params: Mapping[str, Any], report: PullReport
-                               ) -> Iterator[tuple[list[dict[str, Any]],
-                                                   dict[str, list[dict[str, Any]]]]]:
+                               ) -> Iterator[tuple[list[Any], dict[str, list[dict[str, Any]]]]]:
         """Pages of orders, each with the history rows of its orders, read in the same worker
         (``filter[id_order]=[first,last]``): memory stays one page deep."""
 
-        def fetch(offset: int) -> tuple[int, tuple[list[dict[str, Any]],
+        def fetch(offset: int) -> tuple[int, tuple[list[Any],
                                                    dict[str, list[dict[str, Any]]]]]:
-            page = self.list_records("orders", {**params,
-                                                "limit": f"{offset},{self.page_size}"})
-            ids = [int(i) for i in (record_id(r.get("id")) for r in page) if i]
+            page = self._list("orders", {**params, "limit": f"{offset},{self.page_size}"})
+            ids = [int(i) for i in (record_id(r.get("id")) for r in _dicts(page)) if i]
             histories: dict[str, list[dict[str, Any]]] = {}
             if ids:
                 span = {"display": HISTORY_FIELDS, "sort": "[id_ASC]",
                         "filter[id_order]": f"[{min(ids)},{max(ids)}]"}
                 for rows in self.pages("order_histories", span, self.history_page_size):
-                    for row in rows:
+                    for row in _dicts(rows):
                         oid = record_id(row.get("id_order"))
                         if oid is not None:
                             histories.setdefault(oid, []).append(row)
             return len(page), (page, histories)
 
-        for page, histories in self._paginate(fetch, self.page_size):
+        for page, histories in self._paginate(fetch, self.page_size, "orders"):
             report.histories += sum(len(rows) for rows in histories.values())
             yield page, histories
 
@@ -590,16 +504,18 @@ class PrestaShopAdapter:
             self.load_lookups()
         window = self._window(since, until or datetime.now(timezone.utc))
         seen: set[str] = set()
-        batches: Iterable[tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]]
+        batches: Iterable[tuple[list[Any], dict[str, list[dict[str, Any]]]]]
         if since is None:
             batches = self._orders_with_histories({"display": "full", **window}, report)
         else:
-            listed = [row for page in self.pages("orders", {"display": "full", **window})
-                      for row in page]
-            known = {i for i in (record_id(x.get("id")) for x in listed) if i}
+            listed: list[Any] = [row for page in self.pages("orders", {"display": "full",
+                                                                         **window})
+                                 for row in page]
+            known = {i for i in (record_id(x.get("id")) for x in _dicts(listed)) if i}
             listed.extend(self._recover("orders", window, known, _raw, report))
-            ids = {i for i in (record_id(r.get("id")) for r in listed) if i}
-            self._missing_rows((record_id(r.get("id_customer")) or "" for r in listed), report)
+            ids = {i for i in (record_id(r.get("id")) for r in _dicts(listed)) if i}
+            self._missing_rows((record_id(r.get("id_customer")) or ""
+                                for r in _dicts(listed)), report)
             batches = [(listed, self._histories(ids, report))]
         for raws, histories in batches:
 
@@ -609,7 +525,7 @@ class PrestaShopAdapter:
                 row = self._rows.get(record_id(raw.get("id_customer")) or "")
                 return self.mapping.order(raw, row, histories.get(oid, ()))
 
-            for order in self._convert(raws, convert, report, seen):
+            for order in self._convert(raws, convert, report, seen, "orders"):
                 report.orders += 1
                 yield order
 
@@ -637,111 +553,201 @@ class PrestaShopAdapter:
         for page in self.pages("carts", ids_only, self.history_page_size):
             report.anonymous_carts += len(page)
 
-    # -- pulls ----------------------------------------------------------------------------
+    # -- the adapter protocol: pull ----------------------------------------------------------
 
-    def pull(self, since: datetime | None = None) -> PrestaPull:
-        """A full pull (``since`` None) or an incremental one (records whose ``date_upd`` is
-        at or after ``since``, on the shop's clock). The returned cursor is where the next
-        pull starts (see the module docstring)."""
+    def pull(self, cursor: Mapping[str, str] | None = None) -> PullStream:
+        """Everything (no cursor) or the records whose ``date_upd`` is at or after the
+        cursor's ``updated`` (on the shop's clock), streamed: customer rows, orders with their
+        state histories, carts, and the customer rows orders and carts point to that did not
+        change. The next cursor is the latest ``date_upd`` the shop wrote among the records
+        read (never our clock), at most the pull's start, less the overlap; a pull that saw
+        nothing keeps the cursor."""
+        return PullStream(self._pull(dict(cursor or {})))
+
+    def cursor_since(self, moment: datetime) -> dict[str, str]:
+        """Every record whose ``date_upd`` is at or after ``moment``."""
+        return {"updated": moment.astimezone(timezone.utc).isoformat()}
+
+    def _pull(self, cursor: dict[str, str]) -> Iterator[PullPage] | Any:
         report = PullReport()
         start = datetime.now(timezone.utc).replace(microsecond=0)
         before = self.client.requests_sent
+        since = datetime.fromisoformat(cursor["updated"]) if cursor.get("updated") else None
         self._rows = {}
+        self._fresh = {}
         self._fetched_rows = []
         self.load_lookups()
-        customers = list(self.iter_customers(report, since=since, until=start))
-        orders = list(self.iter_orders(report, since=since, until=start))
-        carts = list(self.iter_carts(report, since=since, until=start))
+        stamps: list[datetime] = []
+        read: set[str] = set()
+        for people in batched(self.iter_customers(report, since=since, until=start),
+                               self.page_size):
+            stamps.extend(p.modified_at for p in people if p.modified_at)
+            read.update(p.customer_id or "" for p in people)
+            yield PullPage("customer", people)
+        for orders in batched(self.iter_orders(report, since=since, until=start),
+                               self.page_size):
+            stamps.extend(o.modified_at for o in orders if o.modified_at)
+            yield PullPage("order", orders)
+        pointed: set[str] = set()
+        for carts in batched(self.iter_carts(report, since=since, until=start),
+                              self.page_size):
+            stamps.extend(c.updated_at for c in carts if c.updated_at)
+            pointed.update(c.customer_id or "" for c in carts)
+            yield PullPage("cart", carts)
         if since is not None:
-            self._missing_rows((c.customer_id or "" for c in carts), report)
-            customers.extend(self._fetched_rows)
-            seen_rows: set[str] = set()
-            unique = []
-            for person in customers:  # the rows read by id may repeat window rows
-                if person.customer_id not in seen_rows:
-                    seen_rows.add(person.customer_id or "")
-                    unique.append(person)
-            customers = unique
-        groups = self.groups()
-        report.requests = self.client.requests_sent - before
-        stamps = [p.modified_at for p in customers if p.modified_at]
-        stamps.extend(o.modified_at for o in orders if o.modified_at)
-        stamps.extend(c.updated_at for c in carts if c.updated_at)
+            self._missing_rows(pointed, report)
+            extra = [p for p in self._fetched_rows if (p.customer_id or "") not in read]
+            for people in batched(extra, self.page_size):
+                yield PullPage("customer", people)
+        self.groups()
         latest = max((s for s in stamps if s <= start), default=None)
         ahead = [s for s in stamps if s > start + timedelta(minutes=2)]
+        notes = []
         if ahead:
-            log.warning("%d records are dated after this computer's clock in the time zone "
-                        "%s: is the shop's time zone set right? Their changes are read once "
-                        "the clock passes them", len(ahead), self.mapping.timezone)
+            notes.append(f"{len(ahead)} records are dated after this computer's clock in the "
+                         f"time zone {self.mapping.timezone}: is the shop's time zone set "
+                         "right? Their changes are read once the clock passes them")
+            log.warning("%s", notes[-1])
             if latest is None:
                 latest = start
-        cursor = latest - self.overlap if latest else since
-        if since is not None and cursor is not None and cursor < since:
-            cursor = since
-        self._customers = customers
-        return PrestaPull(customers=customers, orders=orders, carts=carts, report=report,
-                          cursor=cursor, incremental=since is not None, groups=groups)
-
-    def assemble(self, pull: PrestaPull) -> Assembly:
-        """The journeys in a (full) pull, by the identity rule of the module docstring."""
-        return assemble_prestashop(self.shop, pull.customers, pull.orders, pull.carts,
-                                   pull.report.anonymous_carts)
+        next_at = latest - self.overlap if latest else since
+        if since is not None and next_at is not None and next_at < since:
+            next_at = since
+        result = Report(counts={"customer": report.customers + report.guest_rows,
+                                "order": report.orders, "cart": report.carts},
+                        skipped=list(report.skipped),
+                        requests=self.client.requests_sent - before,
+                        anonymous_carts=report.anonymous_carts, notes=notes)
+        return PullResult(cursor={"updated": next_at.isoformat()} if next_at else {},
+                          full_kinds=("customer", "order", "cart") if since is None else (),
+                          deleted={}, incremental=since is not None, report=result)
 
     def journeys(self) -> Iterator[Journey]:
         """Pull everything and yield one Journey per person (accounts and guests)."""
-        yield from self.assemble(self.pull()).journeys
+        yield from collect(self.pull()).assemble(self.shop, self.platform).journeys
 
-    # -- write-back -----------------------------------------------------------------------
+    @property
+    def requests_sent(self) -> int:
+        """Requests sent so far."""
+        return self.client.requests_sent
 
-    def plan_group_writes(
-        self,
-        journeys: Sequence[Journey],
-        desired: Mapping[str, str],
-        *,
-        customers: Iterable[Person] | None = None,
-        journey_groups: Collection[str] | None = None,
-        groups: Mapping[str, str] | None = None,
-    ) -> tuple[list[GroupWrite], int]:
-        """The writes that make the shop hold ``desired`` (person key -> group name): one per
-        customer row whose groups, as the shop holds them, do not already contain exactly
-        that journey group. ``customers`` are the shop's customer rows (default: the last
-        pull's), ``journey_groups`` every group name journeybridge manages (default: the
-        names in ``desired``), ``groups`` the shop's groups id -> name (default: the last
-        pull's). Returns the writes and the number of people that cannot be written (no
-        customer row, or a deleted one)."""
-        rows_of = person_rows(self._customers if customers is None else customers)
-        shop_groups = dict(self._groups if groups is None else groups)
-        managed = set(journey_groups or ()) | set(desired.values())
+    @property
+    def url(self) -> str:
+        """The shop's address."""
+        return self.client.url
+
+    # -- the adapter protocol: write-back -----------------------------------------------------
+
+    def write_target(self, journey: Journey, rows: Sequence[Person]
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A person's values go to their customer rows: the account's row, or every guest row
+        of a pure guest (deleted rows left out), each with its groups and ``date_upd`` as the
+        shop holds them. Held: the journey group each row is in now."""
+        live = [r for r in rows if r.customer_id and r.meta.get("deleted") != "1"]
+        target = {"rows": [{"id": r.customer_id, "groups": list(r.groups),
+                            "date_upd": r.modified_at.isoformat() if r.modified_at else None,
+                            "guest": r.is_guest} for r in live]}
+        names = dict(self._groups)
+        managed = set(self.stage_groups.values())
+        held = {"groups": sorted({names[g] for r in live for g in r.groups
+                                  if names.get(g) in managed})}
+        return target, held
+
+    def plan(self, items: Iterable[PlanItem]) -> tuple[list[Write], int]:
+        """One write per customer row whose groups do not hold exactly the person's journey
+        group (their stage's group in, the other journey groups out, every other group
+        kept); guests only when ``write_guests``. Returns the writes and how many people have
+        no row to write to."""
+        shop_groups = dict(self._groups)
+        managed = set(self.stage_groups.values())
         managed_ids = {gid for gid, name in shop_groups.items() if name in managed}
-        id_of = {name: gid for gid, name in sorted(shop_groups.items(), key=lambda kv:
-                                                   int(kv[0]), reverse=True)}
-        writes: list[GroupWrite] = []
+        id_of = {name: gid for gid, name in sorted(shop_groups.items(),
+                                                   key=lambda kv: id_order(kv[0]), reverse=True)}
+        writes: list[Write] = []
         unwritable = 0
-        for journey in journeys:
-            name = desired.get(journey.key)
-            if name is None:
+        for item in items:
+            desired = item.desired
+            if desired.is_guest and not self.write_guests:
                 continue
-            rows = [r for r in rows_of.get(journey.key, []) if r.meta.get("deleted") != "1"]
+            rows = list(item.target.get("rows", ()))
             if not rows:
                 unwritable += 1
                 continue
+            name = self.stage_groups.get(desired.stage, desired.label)
             wanted = id_of.get(name)
             for row in rows:
-                target = _target_groups(row.groups, managed_ids, wanted)
-                if wanted is not None and list(row.groups) == target:
+                groups = [str(g) for g in row.get("groups", ())]
+                if wanted is not None and groups == _target_groups(groups, managed_ids,
+                                                                   wanted):
                     continue
-                writes.append(GroupWrite(person_key=journey.key,
-                                         customer_id=row.customer_id or "", group=name,
-                                         groups=row.groups, date_upd=row.modified_at,
-                                         is_guest=row.is_guest))
+                writes.append(Write(desired.person_key, "customer", str(row["id"]),
+                                    {"group": name, "target": dict(item.target)}))
         return writes, unwritable
+
+    def apply(self, writes: Sequence[Write]) -> ApplyReport:
+        """Create missing journey groups, then read-modify-write each row (see
+        :meth:`write_groups`). Returns what was written, per-row failures, and each written
+        person's new target: their rows with the groups as sent."""
+        if not writes:
+            return ApplyReport()
+        managed = sorted(set(self.stage_groups.values()))
+        done = self.write_groups([_group_write(w) for w in writes], journey_groups=managed)
+        report = ApplyReport(written=done.written, failed=list(done.failed),
+                             requests=done.requests, conflicts=done.conflicts)
+        failed = {line.split(":", 1)[0].removeprefix("customer ") for line in done.failed}
+        id_of = {name: gid for gid, name in self._groups.items()}
+        managed_ids = {id_of[name] for name in managed if name in id_of}
+        wanted_of = {w.record_id: id_of.get(str(w.values["group"])) for w in writes
+                     if w.record_id not in failed}
+        for write in writes:
+            if write.person_key in report.updates:
+                continue
+            rows = []
+            for row in write.values["target"].get("rows", ()):
+                groups = [str(g) for g in row.get("groups", ())]
+                if str(row["id"]) in wanted_of:
+                    groups = _target_groups(groups, managed_ids, wanted_of[str(row["id"])])
+                rows.append({**row, "groups": groups})
+            held = sorted({self._groups[g] for row in rows for g in row["groups"]
+                           if self._groups.get(g) in set(managed)})
+            report.updates[write.person_key] = ({"rows": rows}, {"groups": held})
+        return report
+
+    def check(self, *, write: bool = True) -> list[CheckStep]:
+        """One record of every resource a pull reads (the key may read them), then empty
+        ``PUT customers`` and ``POST groups`` bodies: the Webservice checks the key's method
+        rights first (405, code 25, for a key that may not) and then refuses the empty body
+        (code 127) without changing anything."""
+        try:
+            for resource in READS:
+                self.list_records(resource, {"display": "[id]", "limit": "1"})
+        except ShopError as exc:
+            return [CheckStep("read", False, str(exc), exc)]
+        version = self.client.version or "unknown version"
+        steps = [CheckStep("read", True, f"the key may read {', '.join(READS)} in "
+                                         f"{self.url} (PrestaShop {version})")]
+        if not write:
+            return steps
+        for method, resource in (("PUT", "customers"), ("POST", "groups")):
+            try:
+                self.client.send_xml(method, resource, "", retry=False)
+            except PermissionDenied as exc:
+                return [*steps, CheckStep("write", False, str(exc), exc)]
+            except ShopRequestError:
+                continue  # the empty body refused after the key's rights were checked
+            except ShopError as exc:
+                return [*steps, CheckStep("write", False, str(exc), exc)]
+        steps.append(CheckStep("write", True, "the key may write (PUT customers and POST groups "
+                                              "allowed; empty bodies, nothing changed)"))
+        return steps
 
     def ensure_groups(self, names: Iterable[str], report: WriteReport | None = None
                       ) -> dict[str, str]:
         """The id of each group name, creating the missing groups (``POST groups``, every
         language, no reduction, price display copied from the "Customer" group 3 when it
-        exists). A POST is sent once; after a failure the list is read again before one more
-        try, so a group is never created twice."""
+        exists). A POST that may have created nothing (429, 5xx, no answer) is retried under
+        the retry policy (its attempts, backoff and ``Retry-After``), each time only after
+        the group was looked up by name and not found, so a group is never created twice."""
         wanted = sorted(set(names))
         current = self.groups()
         id_of = {name: gid for gid, name in sorted(current.items(), key=lambda kv: int(kv[0]),
@@ -756,29 +762,54 @@ class PrestaShopAdapter:
         if base:
             display = str(base[0].get("price_display_method", "0"))
         for name in missing:
-            body = new_group_xml(name, languages, price_display_method=display)
-            try:
-                answer = self.client.send_xml("POST", "groups", body, retry=False)
-            except PermissionDenied:
-                raise
-            except ShopError as exc:
-                if exc.status is not None and 400 <= exc.status < 500:
-                    raise
-                again = {gname: gid for gid, gname in self.groups().items()}
-                if name in again:
-                    id_of[name] = again[name]
-                    continue
-                answer = self.client.send_xml("POST", "groups", body, retry=False)
-            try:
-                id_of[name] = written_id(answer, "group")
-            except XmlShapeError as exc:
-                raise ShopError(f"creating group {name!r}: {exc}", shop_url=self.client.url,
-                                endpoint="POST groups") from None
+            id_of[name] = self._create_group(name, languages, display)
             self._groups[id_of[name]] = name
             if report is not None:
                 report.groups_created += 1
             log.info("created customer group %r (id %s)", name, id_of[name])
         return {n: id_of[n] for n in wanted}
+
+    def _create_group(self, name: str, languages: Sequence[str], display: str) -> str:
+        """POST one group and return its id (see :meth:`ensure_groups`)."""
+        body = new_group_xml(name, languages, price_display_method=display)
+        policy = self.client.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                answer = self.client.send_xml("POST", "groups", body, retry=False)
+            except (TransientShopError, ShopUnreachable) as exc:
+                # 429: nothing was created; 5xx or no answer: perhaps it was
+                wait = exc.retry_after if exc.retry_after is not None else policy.backoff(
+                    attempt)
+                if attempt >= policy.attempts or wait > policy.max_retry_after:
+                    raise
+                log.warning("creating group %r failed (%s); looking it up, then retry %d/%d "
+                            "in %.1fs", name, exc.status or "no answer", attempt,
+                            policy.attempts - 1, wait)
+                policy.sleep(wait)
+                found = self._find_group(name)
+                if found is not None:
+                    return found
+                continue
+            try:
+                return written_id(answer, "group")
+            except XmlShapeError as exc:
+                raise ShopError(f"creating group {name!r}: {exc}", shop_url=self.client.url,
+                                endpoint="POST groups") from None
+
+    def _find_group(self, name: str) -> str | None:
+        """The lowest id of a group called exactly ``name`` in any language (``GET groups``
+        filtered by name; the whole list when the name holds a character the filter reads
+        as syntax), or None."""
+        if any(c in name for c in "|[]") or name.startswith("%") or name.endswith("%"):
+            rows = self.list_records("groups", {"display": "[id,name]"})
+        else:
+            rows = self.list_records("groups", {"display": "[id,name]",
+                                                "filter[name]": f"[{name}]"})
+        ids = [gid for gid in (record_id(r.get("id")) for r in rows
+                               if name in lang_values(r.get("name"))) if gid]
+        return min(ids, key=int) if ids else None
 
     def write_groups(self, writes: Sequence[GroupWrite], *,
                      journey_groups: Collection[str] | None = None) -> WriteReport:
@@ -794,6 +825,7 @@ class PrestaShopAdapter:
         managed = set(journey_groups or ()) | {w.group for w in writes}
         id_of = self.ensure_groups(managed, report)
         managed_ids = set(id_of.values())
+        self._verify_fresh(writes)
         outcomes: list[tuple[GroupWrite, str]] = []
         with ThreadPoolExecutor(max_workers=self.concurrency,
                                 thread_name_prefix="journeybridge-write") as pool:
@@ -824,17 +856,61 @@ class PrestaShopAdapter:
         report.requests = self.client.requests_sent - before
         return report
 
+    def _verify_fresh(self, writes: Sequence[GroupWrite]) -> None:
+        """The conflict check for rows this adapter's pull kept, in bulk: one ids-and-
+        ``date_upd`` list per 100 rows; a row the shop changed since the pull loses its copy
+        (and is read again, and re-planned, as any other)."""
+        self._verified = set()
+        kept = [w for w in writes if w.customer_id in self._fresh and w.date_upd is not None]
+        if not kept:
+            return
+        pulled = {w.customer_id: w.date_upd for w in kept}
+        for raw in self.by_ids("customers", list(pulled), display="[id,date_upd]"):
+            if not isinstance(raw, dict):
+                continue
+            rid = record_id(raw.get("id"))
+            try:
+                now_upd = self.mapping.parse_date(str(raw.get("date_upd") or ""))
+            except ValueError:
+                continue
+            if rid is not None and rid in pulled and now_upd == pulled[rid]:
+                self._verified.add(rid)
+
+    def _fresh_copy(self, write: GroupWrite) -> CustomerXml | None:
+        """The row as this adapter's pull read it, when that was less than
+        ``fresh_seconds`` ago and the shop still holds it unchanged (its ``date_upd``
+        checked in bulk just before the writes, :meth:`_verify_fresh`): exactly what a
+        ``GET`` would return, so it is PUT back without reading it again. Used once."""
+        kept = self._fresh.pop(write.customer_id, None)
+        if kept is None or write.customer_id not in self._verified or \
+                time.monotonic() - kept[0] > self.fresh_seconds:
+            return None
+        try:
+            copy = customer_from_json(kept[1])
+            upd = self.mapping.parse_date(copy.date_upd)
+        except (XmlShapeError, ValueError):
+            return None  # read it from the shop instead, which reports it properly
+        return copy if write.date_upd is not None and upd == write.date_upd else None
+
     def _write_one(self, write: GroupWrite, wanted: str, managed_ids: set[str]) -> str:
         """Read-modify-write one row; returns ``written``, ``already``, a failure text, each
-        prefixed ``conflict:`` when the row changed since the pull."""
+        prefixed ``conflict:`` when the row changed since the pull. The row is read again
+        (``GET``) unless this adapter's pull read it moments ago (:meth:`_fresh_copy`), which
+        halves the requests of a write-back that follows its pull. A row whose XML cannot
+        be sent back with every value's text unchanged is left untouched and reported; the
+        shop's answer is checked for the groups and for every other value as sent."""
         path = f"customers/{write.customer_id}"
-        text = self.client.get_xml(path)
-        if text is None:
-            return "no longer exists"
-        try:
-            fresh = parse_customer(text)
-        except XmlShapeError as exc:
-            return f"unreadable XML ({exc})"
+        fresh = self._fresh_copy(write)
+        if fresh is None:
+            text = self.client.get_xml(path)
+            if text is None:
+                return "no longer exists"
+            try:
+                fresh = parse_customer(text)
+            except UnwritableValue as exc:
+                return f"not written: {exc}"
+            except XmlShapeError as exc:
+                return f"not written, unreadable XML ({exc})"
         prefix = ""
         try:
             fresh_upd = self.mapping.parse_date(fresh.date_upd)
@@ -847,13 +923,17 @@ class PrestaShopAdapter:
         target = _target_groups(fresh.groups, managed_ids, wanted)
         if list(fresh.groups) == target:
             return prefix + "already"
-        answer = self.client.send_xml("PUT", path, with_groups(fresh, target))
+        body = with_groups(fresh, target)
+        answer = self.client.send_xml("PUT", path, body)
         try:
             after = parse_customer(answer)
         except XmlShapeError as exc:
             return prefix + f"unreadable answer ({exc})"
         if after.id != write.customer_id or set(after.groups) != set(target):
             return prefix + "the shop did not keep the groups sent"
+        changed = changed_fields(parse_customer(body), after)
+        if changed:
+            return prefix + f"the shop changed {', '.join(changed[:5])} on write"
         return prefix + "written"
 
 
@@ -868,6 +948,29 @@ def _target_groups(current: Sequence[str], managed_ids: Collection[str],
 
 def _raw(record: dict[str, Any]) -> dict[str, Any]:
     return record
+
+
+def _group_write(write: Write) -> GroupWrite:
+    """The row write a planned write stands for (its row as the target holds it)."""
+    row: dict[str, Any] = next((r for r in write.values["target"].get("rows", ())
+                                if str(r["id"]) == write.record_id), {})
+    upd = row.get("date_upd")
+    return GroupWrite(person_key=write.person_key, customer_id=write.record_id,
+                      group=str(write.values["group"]),
+                      groups=tuple(str(g) for g in row.get("groups", ())),
+                      date_upd=datetime.fromisoformat(upd) if upd else None,
+                      is_guest=bool(row.get("guest")))
+
+
+
+
+
+def _dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [r for r in rows if isinstance(r, dict)]
+
+
+_KINDS = {"customers": "prestashop customer", "orders": "prestashop order",
+          "carts": "prestashop cart"}
 
 
 def _chain(first: Iterator[R], then: Callable[[], Iterator[R]]) -> Iterator[R]:

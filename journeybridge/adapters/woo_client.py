@@ -17,10 +17,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode
 
 import requests
-from requests.adapters import HTTPAdapter
 from woocommerce.oauth import OAuth
 
 from journeybridge.adapters.http import (
@@ -28,8 +27,9 @@ from journeybridge.adapters.http import (
     BadBodyError,
     RetryableStatusError,
     RetryPolicy,
+    Transport,
+    TransportClient,
     looks_html,
-    network_reason,
     parse_json_body,
     redact,
 )
@@ -40,8 +40,6 @@ from journeybridge.errors import (
     PlatformMissing,
     ShopError,
     ShopRequestError,
-    ShopUnreachable,
-    TransientShopError,
 )
 
 __all__ = ["WooClient", "WooResponse"]
@@ -49,6 +47,8 @@ __all__ = ["WooClient", "WooResponse"]
 log = logging.getLogger("journeybridge.woocommerce")
 
 USER_AGENT = "journeybridge/0.1 (+WooCommerce REST API client)"
+NOT_API_HINT = ("is the shop URL right, and is nothing (a security plugin, a PHP error) "
+                "printing into the answer?")
 
 
 class _OAuth(OAuth):  # type: ignore[misc]
@@ -78,8 +78,9 @@ class WooResponse:
     total_pages: int | None
 
 
-class WooClient:
-    """Requests to one WooCommerce shop's ``wc/v3`` API. Thread-safe.
+class WooClient(TransportClient):
+    """Requests to one WooCommerce shop's ``wc/v3`` API, sent through one
+    :class:`~journeybridge.adapters.http.Transport`. Thread-safe.
 
     ``rest_route`` None means: detect on first use whether the shop has pretty permalinks
     (``/wp-json/``) or needs ``?rest_route=``.
@@ -99,36 +100,23 @@ class WooClient:
         rest_route: bool | None = None,
         version: str = "wc/v3",
     ) -> None:
-        parts = urlsplit(url.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ShopRequestError("the shop URL must start with http:// or https://",
-                                   shop_url=redact(url), endpoint="")
-        self.url = url.strip().rstrip("/")
+        self.transport = Transport(url, user_agent=USER_AGENT, timeout=timeout, retry=retry,
+                                   pool_size=pool_size, verify_ssl=verify_ssl,
+                                   secrets=(consumer_key, consumer_secret),
+                                   headers={"Accept": "application/json"},
+                                   not_api_hint=NOT_API_HINT, failure_detail=_failure_detail)
+        self.url = self.transport.url
         self._key = consumer_key
         self._secret = consumer_secret
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
-        self.verify_ssl = verify_ssl
         self.query_string_auth = query_string_auth
         self.version = version
         self._rest_route = rest_route
         self._detect_lock = threading.Lock()
-        self.requests_sent = 0
-        self._count_lock = threading.Lock()
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size))
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
 
     @property
     def is_ssl(self) -> bool:
         """True for an https shop URL (Basic auth), False for http (OAuth 1.0a)."""
         return self.url.startswith("https://")
-
-    def close(self) -> None:
-        """Close the pooled connections."""
-        self.session.close()
 
     # -- addressing -----------------------------------------------------------------------
 
@@ -164,14 +152,16 @@ class WooClient:
                 return self._rest_route
             for rest_route, probe in ((False, f"{self.url}/wp-json/"),
                                       (True, f"{self.url}/?rest_route=/")):
-                response = self._probe(probe)
+                endpoint = probe.removeprefix(self.url)
+                response = self.transport.send("GET", f"GET {endpoint}", _probe_outcome,
+                                               url=probe)
                 if _is_wp_index(response):
                     namespaces = _json_or_none(response).get("namespaces")
                     if isinstance(namespaces, list) and self.version not in namespaces:
-                        raise PlatformMissing(
+                        raise self.transport.error(
+                            PlatformMissing,
                             f"WordPress answers but has no {self.version} API: is WooCommerce "
-                            "installed and active?", shop_url=self.url,
-                            endpoint=probe.removeprefix(self.url))
+                            "installed and active?", response, endpoint=endpoint)
                     self._rest_route = rest_route
                     if rest_route:
                         log.info("%s has no pretty permalinks; using ?rest_route=", self.url)
@@ -181,27 +171,6 @@ class WooClient:
                 "with JSON): is this the WordPress site's address?",
                 shop_url=self.url, endpoint="/wp-json/",
             )
-
-    def _probe(self, url: str) -> requests.Response:
-        def attempt() -> requests.Response:
-            with self._count_lock:
-                self.requests_sent += 1
-            response = self.session.get(url, timeout=self.timeout, verify=self.verify_ssl)
-            if response.status_code in RETRY_STATUSES:
-                raise RetryableStatusError(response)
-            return response
-
-        endpoint = url.removeprefix(self.url)
-        try:
-            return self.retry.call(f"{self.url} GET {endpoint}", attempt)
-        except RetryableStatusError as exc:
-            raise TransientShopError(
-                f"still failing after {self.retry.attempts} attempts",
-                shop_url=self.url, endpoint=f"GET {endpoint}",
-                status=exc.response.status_code) from None
-        except requests.RequestException as exc:
-            raise ShopUnreachable(network_reason(exc), shop_url=self.url,
-                                  endpoint=f"GET {endpoint}") from None
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -216,53 +185,32 @@ class WooClient:
         typed error for it (see :mod:`journeybridge.errors`)."""
         if self._rest_route is None:
             self.detect_permalinks()
-        where = f"{method} {endpoint}"
+        auth = self._build(method, endpoint, {})[1]
+        data = None
+        headers = {}
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        return self.transport.send(
+            method, f"{method} {endpoint}", lambda response: self._outcome(response, endpoint),
+            url=lambda: self._build(method, endpoint, params or {})[0],
+            data=data, headers=headers, auth=auth)
 
-        def attempt() -> WooResponse:
-            url, auth = self._build(method, endpoint, params or {})
-            data = None
-            headers = {}
-            if body is not None:
-                data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-                headers["Content-Type"] = "application/json; charset=utf-8"
-            with self._count_lock:
-                self.requests_sent += 1
-            response = self.session.request(method, url, data=data, auth=auth, headers=headers,
-                                            timeout=self.timeout, verify=self.verify_ssl)
-            if response.status_code in RETRY_STATUSES:
-                raise RetryableStatusError(response)
-            if response.status_code >= 400:
-                raise self._error(response, endpoint)
-            payload = parse_json_body(response)
-            return WooResponse(
-                data=payload,
-                status=response.status_code,
-                total=_int_header(response, "X-WP-Total"),
-                total_pages=_int_header(response, "X-WP-TotalPages"),
-            )
+    # -- the outcome table ------------------------------------------------------------------
 
-        try:
-            return self.retry.call(f"{self.url} {where}", attempt)
-        except RetryableStatusError as exc:
-            response = exc.response
-            raise TransientShopError(
-                f"still failing after {self.retry.attempts} attempts: "
-                f"{_error_text(response) or response.reason}",
-                shop_url=self.url, endpoint=where, status=response.status_code,
-                code=_error_code(response),
-            ) from None
-        except BadBodyError as exc:
-            raise NotAShopAPI(
-                f"{exc.reason} (after {self.retry.attempts} attempts): is the shop URL right, "
-                "and is nothing (a security plugin, a PHP error) printing into the answer?",
-                shop_url=self.url, endpoint=where,
-                status=exc.response.status_code if exc.response is not None else None,
-            ) from None
-        except requests.RequestException as exc:
-            raise ShopUnreachable(
-                f"{network_reason(exc)} (after {self.retry.attempts} attempts)",
-                shop_url=self.url, endpoint=where,
-            ) from None
+    def _outcome(self, response: requests.Response, endpoint: str) -> WooResponse:
+        """Data for a 2xx answer with JSON; RetryableStatusError for 429/5xx and BadBodyError
+        for a body that is not JSON (both retried); the typed error of :meth:`_error` else."""
+        if response.status_code in RETRY_STATUSES:
+            raise RetryableStatusError(response)
+        if response.status_code >= 400:
+            raise self._error(response, endpoint)
+        return WooResponse(
+            data=parse_json_body(response),
+            status=response.status_code,
+            total=_int_header(response, "X-WP-Total"),
+            total_pages=_int_header(response, "X-WP-TotalPages"),
+        )
 
     def _error(self, response: requests.Response, endpoint: str) -> ShopError:
         """The typed error for a 4xx answer (never retried)."""
@@ -272,7 +220,7 @@ class WooClient:
         message = _error_text(response)
 
         def make(kind: type[ShopError], text: str) -> ShopError:
-            return kind(text, shop_url=self.url, endpoint=where, status=status, code=code)
+            return self.transport.error(kind, text, response, endpoint=where, code=code)
 
         if code is None and looks_html(response):
             return make(NotAShopAPI, "an HTML page where the WooCommerce API was expected: "
@@ -311,9 +259,21 @@ def _param(value: Any) -> Any:
 
 
 def _int_header(response: requests.Response, name: str) -> int | None:
-    value = response.headers.get(name)
-    return int(value) if value and value.strip().isdigit() else None
+    """A count header as an int; None when absent or not plain ASCII digits (``²``, ``-1``,
+    ``5 pages``, a number of more than 12 digits): unknown, never a crash."""
+    value = (response.headers.get(name) or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
 
+
+def _probe_outcome(response: requests.Response) -> requests.Response:
+    """A probe's answer as it is, 429/5xx retried."""
+    if response.status_code in RETRY_STATUSES:
+        raise RetryableStatusError(response)
+    return response
+
+
+def _failure_detail(response: requests.Response) -> tuple[str | None, str]:
+    return _error_code(response), _error_text(response)
 
 
 def _json_or_none(response: requests.Response) -> Any:

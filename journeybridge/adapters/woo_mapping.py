@@ -16,7 +16,15 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from journeybridge.adapters.fields import money, text
+from journeybridge.adapters.fields import (
+    bounded_time,
+    count,
+    local_time,
+    money,
+    record_id,
+    reference,
+    text,
+)
 from journeybridge.errors import InvalidRecord
 from journeybridge.model import (
     Order,
@@ -24,7 +32,6 @@ from journeybridge.model import (
     Person,
     Platform,
     Review,
-    SourceRef,
 )
 from journeybridge.validation import build
 
@@ -69,14 +76,21 @@ def map_status(raw: str, paid: bool, extra: Mapping[str, OrderStatus] | None = N
 
 
 
-def _id(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return str(value) if value > 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        return str(int(value)) if int(value) > 0 else None
-    return None
+_id = record_id
+
+
+def _items(value: Any) -> list[Any]:
+    """A JSON list field's items; nothing for anything that is not a list."""
+    return value if isinstance(value, list) else []
+
+
+def _label(kind: str, record_id: str | None, raw: Mapping[str, Any]) -> str:
+    """``woocommerce <kind> <id>`` for messages: the canonical id, else the sent value cut
+    short (a 5,000-digit id stays readable in a report)."""
+    if record_id is not None:
+        return f"woocommerce {kind} {record_id!r}"
+    shown = repr(raw.get("id"))
+    return f"woocommerce {kind} {shown if len(shown) <= 24 else shown[:21] + '...'}"
 
 
 
@@ -94,22 +108,35 @@ class WooMapping:
     meta_prefix: str = "journeybridge_"
     extra_statuses: dict[str, OrderStatus] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._zone = ZoneInfo(self.timezone)
+
     def _when(self, record: Mapping[str, Any], name: str, problems: list[str]) -> datetime | None:
-        gmt = record.get(f"{name}_gmt")
-        local = record.get(name)
-        raw, zone = (gmt, timezone.utc) if gmt else (local, ZoneInfo(self.timezone))
+        gmt = record.get(name + "_gmt")
+        if type(gmt) is str and len(gmt) == 19:  # the shape WooCommerce sends: the fast path
+            try:
+                parsed = datetime.fromisoformat(gmt)
+            except ValueError:
+                pass
+            else:
+                if parsed.tzinfo is None and 1970 < parsed.year < 2199:
+                    return parsed.replace(tzinfo=timezone.utc)
+        raw, zone = (gmt, timezone.utc) if gmt else (record.get(name), self._zone)
         if not raw:
             return None
         if isinstance(raw, dict):  # some clients/plugins send {"date": ..., "timezone": ...}
             raw = raw.get("date")
+        stamp = raw if isinstance(raw, str) else ""
         try:
-            parsed = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+            if stamp.endswith("Z"):
+                stamp = stamp[:-1] + "+00:00"
+            parsed = datetime.fromisoformat(stamp)
+            if parsed.tzinfo is None:
+                return local_time(parsed, zone)
+            return bounded_time(parsed)
         except ValueError:
             problems.append(f"field '{name}_gmt': not a date ({str(raw)[:30]!r})")
             return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=zone)
-        return parsed.astimezone(timezone.utc)
 
     def _meta(self, record: Mapping[str, Any]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -125,14 +152,15 @@ class WooMapping:
                 found[key] = str(value)
         return found
 
-    def _source(self, resource: str, record_id: str) -> SourceRef:
-        return SourceRef(platform=Platform.WOOCOMMERCE, resource=resource, id=record_id)
+    def _source(self, resource: str, record_id: str) -> dict[str, Any]:
+        """The record's SourceRef, as data validated with the record (one validation)."""
+        return {"platform": Platform.WOOCOMMERCE, "resource": resource, "id": record_id}
 
     def customer(self, raw: Mapping[str, Any]) -> Person:
         """A registered customer (any role) as a Person. Raises InvalidRecord."""
         problems: list[str] = []
         customer_id = _id(raw.get("id"))
-        label = f"woocommerce customer {customer_id or raw.get('id')!r}"
+        label = _label("customer", customer_id, raw)
         if customer_id is None:
             raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
         billing = raw.get("billing") if isinstance(raw.get("billing"), dict) else {}
@@ -182,9 +210,10 @@ class WooMapping:
         Raises InvalidRecord naming the order and every bad field."""
         problems: list[str] = []
         order_id = _id(raw.get("id"))
-        label = f"woocommerce order {order_id or raw.get('id')!r}"
+        label = _label("order", order_id, raw)
         if order_id is None:
             raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
+        customer_ref = reference(raw.get("customer_id"), "customer_id", problems)
         raw_status = text(raw.get("status"))
         if not raw_status:
             problems.append("field 'status': missing")
@@ -195,13 +224,14 @@ class WooMapping:
             problems.append("field 'date_created_gmt': missing")
         paid_at = self._when(raw, "date_paid", problems)
         lines = []
-        for index, item in enumerate(raw.get("line_items") or []):
+        for index, item in enumerate(_items(raw.get("line_items"))):
             if not isinstance(item, dict):
                 problems.append(f"field 'line_items.{index}': not an object")
                 continue
-            quantity = item.get("quantity")
-            if not isinstance(quantity, int) or isinstance(quantity, bool):
-                problems.append(f"field 'line_items.{index}.quantity': not an integer")
+            quantity = count(item.get("quantity")) if isinstance(item.get("quantity"),
+                                                                  int) else None
+            if quantity is None:
+                problems.append(f"field 'line_items.{index}.quantity': not a count")
                 continue
             total = money(item.get("total"), f"line_items.{index}.total", problems)
             price_raw = item.get("price")
@@ -210,7 +240,7 @@ class WooMapping:
                     (total / quantity if quantity else Decimal("0")))
             variation = _id(item.get("variation_id"))
             lines.append({
-                "product_id": str(item.get("product_id") or "0"),
+                "product_id": _id(item.get("product_id")) or "0",
                 "variation_id": variation,
                 "name": text(item.get("name")),
                 "sku": text(item.get("sku")),
@@ -219,13 +249,14 @@ class WooMapping:
                 "total": total,
             })
         refunds = []
-        for index, refund in enumerate(raw.get("refunds") or []):
+        for index, refund in enumerate(_items(raw.get("refunds"))):
             if not isinstance(refund, dict):
                 continue
             amount = money(refund.get("total"), f"refunds.{index}.total", problems)
-            refunds.append({"id": str(refund.get("id")), "amount": abs(amount),
+            refunds.append({"id": _id(refund.get("id")) or text(refund.get("id"))[:40],
+                            "amount": abs(amount),
                             "reason": text(refund.get("reason"))})
-        coupons = tuple(text(c.get("code")) for c in raw.get("coupon_lines") or []
+        coupons = tuple(text(c.get("code")) for c in _items(raw.get("coupon_lines"))
                         if isinstance(c, dict) and c.get("code"))
         totals = {name: money(raw.get(name), name, problems)
                   for name in ("total", "total_tax", "shipping_total", "discount_total")}
@@ -239,7 +270,7 @@ class WooMapping:
             {
                 "id": order_id,
                 "number": text(raw.get("number")) or order_id,
-                "customer_id": _id(raw.get("customer_id")),
+                "customer_id": customer_ref,
                 "email": text(billing.get("email")) or None,
                 "status": status,
                 "raw_status": raw_status,
@@ -274,7 +305,7 @@ class WooMapping:
         """A product review; only ``approved`` ones count as the shop's public voice."""
         problems: list[str] = []
         review_id = _id(raw.get("id"))
-        label = f"woocommerce product review {review_id or raw.get('id')!r}"
+        label = _label("product review", review_id, raw)
         if review_id is None:
             raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
         created = self._when(raw, "date_created", problems)
@@ -284,7 +315,7 @@ class WooMapping:
             Review,
             {
                 "id": review_id,
-                "product_id": str(raw.get("product_id") or "0"),
+                "product_id": _id(raw.get("product_id")) or "0",
                 "email": text(raw.get("reviewer_email")) or None,
                 "rating": raw.get("rating"),
                 "verified": bool(raw.get("verified")),

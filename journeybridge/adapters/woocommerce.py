@@ -3,9 +3,12 @@ and product reviews from the REST API ``wc/v3``, and the write-back of journey v
 customer meta.
 
 Paging is by ``orderby=id&order=asc`` with ``per_page=100`` (records created during a pull
-land on later pages, nothing shifts), de-duplicated by id; once ``X-WP-TotalPages`` is known
-the remaining pages are fetched concurrently (bounded). If records disappear during the pull
+land on later pages, nothing shifts), de-duplicated by id; once the first page's totals are
+known the remaining pages are fetched concurrently, bounded by what the totals imply
+(:func:`journeybridge.adapters.paging.numbered_pages`). If records disappear during the pull
 (an order moved to the trash shifts later pages), a cheap id-only scan finds what was skipped.
+A record that cannot be read is skipped and reported, never raised
+(:func:`journeybridge.adapters.paging.convert_records`).
 
 Incremental pulls: orders by ``modified_after`` with ``dates_are_gmt=true`` (plus the orders
 moved to the trash since, so they can be dropped). The customers endpoint has no modification
@@ -17,29 +20,44 @@ creation-date filter, and their approval can change later).
 from __future__ import annotations
 
 import logging
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
+from journeybridge.adapters.fields import record_id
 from journeybridge.adapters.http import RetryPolicy
+from journeybridge.adapters.paging import (
+    NumberedPage,
+    batched,
+    convert_records,
+    numbered_pages,
+    skip_line,
+)
+from journeybridge.adapters.protocol import (
+    CheckStep,
+    DesiredState,
+    PlanItem,
+    PullPage,
+    PullResult,
+    PullStream,
+    Write,
+    WriteReport,
+    collect,
+)
+from journeybridge.adapters.protocol import PullReport as Report
 from journeybridge.adapters.woo_client import WooClient, WooResponse
 from journeybridge.adapters.woo_mapping import WooMapping
-from journeybridge.errors import InvalidRecord, ShopError
-from journeybridge.journeys import Assembly, assemble_journeys
+from journeybridge.errors import ShopError
+from journeybridge.identity import id_order
 from journeybridge.model import Journey, Order, OrderStatus, Person, Platform, Review
 
 __all__ = [
     "CUSTOMER_FIELDS",
     "ORDER_FIELDS",
     "REVIEW_FIELDS",
-    "MetaWrite",
     "PullReport",
     "WooCommerceAdapter",
-    "WooPull",
-    "WriteReport",
 ]
 
 log = logging.getLogger("journeybridge.woocommerce")
@@ -59,6 +77,16 @@ ALL_ORDER_STATUSES = (
     "pending,processing,on-hold,completed,cancelled,refunded,failed,checkout-draft"
 )
 BATCH_LIMIT = 100
+EVENT_PAGES = {
+    "CompleteRegistration": "/my-account/",
+    "Subscribe": "/",
+    "Lead": "/",
+    "AddToCart": "/cart/",
+    "InitiateCheckout": "/checkout/",
+    "Purchase": "/checkout/order-received/{order_id}/",
+}
+"""The storefront page each Conversions API event happens on (path after the shop URL)."""
+MAX_NEW_CUSTOMER_PAGES = 1000
 
 R = TypeVar("R")
 
@@ -80,41 +108,6 @@ class PullReport:
     def skipped_count(self) -> int:
         """How many records were skipped as malformed."""
         return len(self.skipped)
-
-
-@dataclass
-class WooPull:
-    """The records of one pull, and the cursor the next incremental pull starts from
-    (``None`` when nothing dated was seen)."""
-
-    customers: list[Person]
-    orders: list[Order]
-    reviews: list[Review]
-    trashed_order_ids: list[str]
-    report: PullReport
-    cursor: datetime | None
-    incremental: bool
-
-
-@dataclass(frozen=True)
-class MetaWrite:
-    """Desired journey meta for one person: on their customer record, or (guests) on their
-    latest order."""
-
-    person_key: str
-    values: Mapping[str, str]
-    customer_id: str | None = None
-    order_id: str | None = None
-
-
-@dataclass
-class WriteReport:
-    """What a write-back did: customers and guest orders written, and per-record failures."""
-
-    customers_written: int = 0
-    guest_orders_written: int = 0
-    failed: list[str] = field(default_factory=list)
-    requests: int = 0
 
 
 class WooCommerceAdapter:
@@ -143,6 +136,8 @@ class WooCommerceAdapter:
         meta_prefix: str = "journeybridge_",
         extra_statuses: Mapping[str, OrderStatus] | None = None,
         incremental_overlap: timedelta = timedelta(minutes=5),
+        full_customers_hours: float = 24.0,
+        write_guests: bool = True,
     ) -> None:
         if not 1 <= per_page <= 100:
             raise ValueError("per_page must be between 1 and 100 (WooCommerce's limit)")
@@ -155,6 +150,9 @@ class WooCommerceAdapter:
         self.concurrency = concurrency
         self.per_page = per_page
         self.overlap = incremental_overlap
+        self.full_customers_every = timedelta(hours=full_customers_hours)
+        self.write_guests = write_guests
+        self.own_meta_prefix = meta_prefix
         self.mapping = WooMapping(shop=self.shop, timezone=timezone_name,
                                   newsletter_key=newsletter_key,
                                   newsletter_date_key=newsletter_date_key,
@@ -182,28 +180,18 @@ class WooCommerceAdapter:
 
     def pages(self, endpoint: str, params: Mapping[str, Any]) -> Iterator[WooResponse]:
         """Every page of a collection, in id order, fetched ``concurrency`` at a time once the
-        page count is known. Yields the answers in page order; a page-level failure raises its
-        typed error."""
+        page count is known, bounded as :func:`~journeybridge.adapters.paging.numbered_pages`
+        says. Yields the answers in page order; a page-level failure raises its typed error."""
         base = {**params, "per_page": self.per_page, "orderby": "id", "order": "asc"}
-        first = self._get(endpoint, {**base, "page": 1})
-        yield first
-        last_page = first.total_pages or 1
-        if last_page <= 1:
-            return
-        with ThreadPoolExecutor(max_workers=self.concurrency,
-                                thread_name_prefix="journeybridge-page") as pool:
-            window: deque[Future[WooResponse]] = deque()
-            next_page = 2
-            try:
-                while window or next_page <= last_page:
-                    while next_page <= last_page and len(window) < self.concurrency * 2:
-                        window.append(pool.submit(self._get, endpoint, {**base,
-                                                                        "page": next_page}))
-                        next_page += 1
-                    yield window.popleft().result()
-            finally:
-                for future in window:
-                    future.cancel()
+
+        def fetch(number: int) -> NumberedPage:
+            response = self._get(endpoint, {**base, "page": number})
+            return _Page(response.data, response.total, response.total_pages, response)
+
+        for page in numbered_pages(fetch, per_page=self.per_page, concurrency=self.concurrency,
+                                   what=endpoint, shop_url=self.client.url):
+            assert isinstance(page, _Page)
+            yield page.response
 
     def _records(
         self,
@@ -211,24 +199,16 @@ class WooCommerceAdapter:
         params: Mapping[str, Any],
         convert: Callable[[Mapping[str, Any]], R],
         report: PullReport,
-        shift: list[set[int]] | None = None,
+        shift: list[set[str]] | None = None,
     ) -> Iterator[R]:
-        seen: set[int] = set()
+        seen: set[str] = set()
         totals: list[int] = []
+        kind = _KINDS.get(endpoint, f"woocommerce {endpoint}")
         for page in self.pages(endpoint, params):
             if page.total is not None:
                 totals.append(page.total)
-            for raw in page.data:
-                record_id = raw.get("id") if isinstance(raw, dict) else None
-                if isinstance(record_id, int):
-                    if record_id in seen:
-                        continue
-                    seen.add(record_id)
-                try:
-                    yield convert(raw)
-                except InvalidRecord as exc:
-                    report.skipped.append(str(exc))
-                    log.warning("skipped %s", exc)
+            yield from convert_records(page.data, convert, kind=kind, skipped=report.skipped,
+                                       seen=seen)
         if shift is not None and totals and (min(totals) < totals[0] or len(seen) < totals[0]):
             shift.append(seen)  # records vanished while paging: later pages may have shifted
 
@@ -236,26 +216,25 @@ class WooCommerceAdapter:
         self,
         endpoint: str,
         params: Mapping[str, Any],
-        seen: set[int],
+        seen: set[str],
         convert: Callable[[Mapping[str, Any]], R],
         report: PullReport,
     ) -> Iterator[R]:
         """Records present now but missed by the paged read (pages shifted under it)."""
         ids: set[int] = set()
         for page in self.pages(endpoint, {**params, "_fields": "id"}):
-            ids.update(r["id"] for r in page.data if isinstance(r, dict) and isinstance(r.get("id"),
-                                                                                   int))
-        missing = sorted(ids - seen)
+            ids.update(int(i) for i in (record_id(r.get("id")) for r in page.data
+                                        if isinstance(r, dict)) if i is not None)
+        missing = sorted(ids - {int(i) for i in seen})
+        kind = _KINDS.get(endpoint, f"woocommerce {endpoint}")
         for start in range(0, len(missing), self.per_page):
             chunk = missing[start:start + self.per_page]
             response = self._get(endpoint, {**params, "include": chunk,
                                             "per_page": self.per_page})
-            for raw in response.data:
+            for record in convert_records(response.data, convert, kind=kind,
+                                          skipped=report.skipped, seen=seen):
                 report.recovered_after_shift += 1
-                try:
-                    yield convert(raw)
-                except InvalidRecord as exc:
-                    report.skipped.append(str(exc))
+                yield record
 
     # -- resources ------------------------------------------------------------------------
 
@@ -280,7 +259,7 @@ class WooCommerceAdapter:
         params: dict[str, Any] = {"status": ALL_ORDER_STATUSES, "_fields": fields}
         if modified_after is not None:
             params.update(modified_after=_wc_time(modified_after), dates_are_gmt=True)
-        shift: list[set[int]] = []
+        shift: list[set[str]] = []
         for order in self._records("orders", params, self.mapping.order, report, shift):
             report.orders += 1
             yield order
@@ -297,117 +276,312 @@ class WooCommerceAdapter:
                   "dates_are_gmt": True}
         ids: list[str] = []
         for page in self.pages("orders", params):
-            ids.extend(str(r["id"]) for r in page.data if isinstance(r, dict) and "id" in r)
+            ids.extend(i for i in (record_id(r.get("id")) for r in page.data
+                                   if isinstance(r, dict)) if i is not None)
         return ids
 
-    def iter_reviews(self, report: PullReport | None = None) -> Iterator[Review]:
-        """Every product review (any approval status) as a Review."""
+    def iter_reviews(self, report: PullReport | None = None, *,
+                     after: datetime | None = None) -> Iterator[Review]:
+        """Every product review (any approval status) as a Review, or those written after
+        ``after`` (UTC)."""
         report = report if report is not None else PullReport()
-        for review in self._records("products/reviews",
-                                    {"_fields": REVIEW_FIELDS, "status": "all"},
-                                    self.mapping.review, report):
+        params: dict[str, Any] = {"_fields": REVIEW_FIELDS, "status": "all"}
+        if after is not None:
+            params["after"] = _wc_time(after) + "Z"  # a Z makes WooCommerce read it as UTC
+        for review in self._records("products/reviews", params, self.mapping.review, report):
             report.reviews += 1
             yield review
 
-    def pull(self, since: datetime | None = None) -> WooPull:
-        """A full pull (``since`` None) or an incremental one: customers and reviews in full,
-        orders modified after ``since``. The returned cursor is where the next pull starts."""
-        report = PullReport()
-        start = datetime.now(timezone.utc)
-        customers = list(self.iter_customers(report))
-        orders = list(self.iter_orders(report, modified_after=since))
-        reviews = list(self.iter_reviews(report))
-        trashed: list[str] = []
-        if since is not None:
-            trashed = self.trashed_order_ids(since)
-            report.trashed_orders = len(trashed)
-        report.requests = self.client.requests_sent
-        latest = max((o.modified_at for o in orders if o.modified_at), default=None)
-        cursor_base = min(start, latest) if latest else (since or None)
-        cursor = cursor_base - self.overlap if cursor_base else None
-        if since is not None and cursor is not None and cursor < since:
-            cursor = since
-        return WooPull(customers=customers, orders=orders, reviews=reviews,
-                       trashed_order_ids=trashed, report=report, cursor=cursor,
-                       incremental=since is not None)
+    # -- the adapter protocol: pull ----------------------------------------------------------
 
-    def assemble(self, pull: WooPull) -> Assembly:
-        """The journeys in a (full) pull."""
-        return assemble_journeys(self.shop, self.platform, pull.customers, pull.orders,
-                                 (), pull.reviews)
+    def pull(self, cursor: Mapping[str, str] | None = None) -> PullStream:
+        """Everything (no cursor) or what changed since ``cursor``, streamed page by page
+        (see the module docstring for what an incremental pull reads). The stream's result
+        carries the next cursor: ``orders`` (the latest ``date_modified_gmt`` seen, less the
+        overlap, at most the pull's start), ``customers_full`` (when customers were last read
+        in full) and ``customers_registered`` (the newest registration seen)."""
+        return PullStream(self._pull(dict(cursor or {})))
+
+    def cursor_since(self, moment: datetime) -> dict[str, str]:
+        """Orders and reviews changed since ``moment``, customers registered since then (and
+        those who ordered), without the daily full customer read."""
+        stamp = moment.astimezone(timezone.utc).isoformat()
+        return {"orders": stamp, "reviews": stamp, "customers_registered": stamp,
+                "customers_full": datetime.now(timezone.utc).isoformat()}
+
+    def _pull(self, cursor: dict[str, str]) -> Iterator[PullPage] | Any:
+        report = Report()
+        inner = PullReport()
+        before = self.client.requests_sent
+        start = datetime.now(timezone.utc)
+        since = _moment(cursor.get("orders"))
+        last_full = _moment(cursor.get("customers_full"))
+        full_customers = since is None or last_full is None or \
+            start - last_full >= self.full_customers_every
+        new_cursor: dict[str, str] = {}
+        full_kinds: list[str] = []
+
+        registered = _moment(cursor.get("customers_registered"))
+        if full_customers:
+            for chunk in batched(self.iter_customers(inner), self.per_page):
+                registered = _latest(registered, (p.registered_at for p in chunk))
+                yield PullPage("customer", chunk)
+            full_kinds.append("customer")
+            new_cursor["customers_full"] = start.isoformat()
+        else:
+            new_cursor["customers_full"] = cursor["customers_full"]
+            for chunk in self._new_customers(inner, registered):
+                registered = _latest(registered, (p.registered_at for p in chunk))
+                yield PullPage("customer", chunk)
+        if registered is not None:
+            new_cursor["customers_registered"] = registered.isoformat()
+
+        latest: datetime | None = None
+        buyers: set[str] = set()
+        for orders in batched(self.iter_orders(inner, modified_after=since), self.per_page):
+            latest = _latest(latest, (o.modified_at for o in orders))
+            buyers.update(o.customer_id for o in orders if o.customer_id)
+            yield PullPage("order", orders)
+        if not full_customers and buyers:
+            # people who ordered may have changed their details: read just them again
+            for chunk in self._customers_by_id(inner, sorted(buyers, key=id_order)):
+                yield PullPage("customer", chunk)
+
+        after = None if full_customers else (_moment(cursor.get("reviews")) or since)
+        for reviews in batched(self.iter_reviews(inner, after=after), self.per_page):
+            yield PullPage("review", reviews)
+        if full_customers:
+            full_kinds.append("review")
+        new_cursor["reviews"] = (start - self.overlap).isoformat()
+
+        deleted: dict[str, list[str]] = {}
+        if since is not None:
+            deleted["order"] = self.trashed_order_ids(since)
+        base = min(start, latest) if latest else since
+        orders_cursor = base - self.overlap if base else None
+        if since is not None and orders_cursor is not None and orders_cursor < since:
+            orders_cursor = since
+        if orders_cursor is not None:
+            new_cursor["orders"] = orders_cursor.isoformat()
+        report.counts = {"customer": inner.customers, "order": inner.orders,
+                         "review": inner.reviews}
+        report.skipped = list(inner.skipped)
+        report.requests = self.client.requests_sent - before
+        if inner.recovered_after_shift:
+            report.notes.append(f"{inner.recovered_after_shift} orders that left the list "
+                                "during the pull were read by id")
+        return PullResult(cursor=new_cursor, full_kinds=tuple(full_kinds), deleted=deleted,
+                          incremental=since is not None, report=report)
+
+    def _new_customers(self, report: PullReport, registered: datetime | None
+                       ) -> Iterator[list[Person]]:
+        """Customers registered since ``registered`` (less the overlap), newest first: the
+        customers endpoint has no modification filter, so pages are read by registration date,
+        descending, until one reaches a customer registered before that."""
+        floor = registered - self.overlap if registered is not None else None
+        params = {"role": "all", "_fields": CUSTOMER_FIELDS, "orderby": "registered_date",
+                  "order": "desc", "per_page": self.per_page}
+        for page_number in range(1, MAX_NEW_CUSTOMER_PAGES + 1):
+            response = self._get("customers", {**params, "page": page_number})
+            people: list[Person] = []
+            older = False
+            for person in convert_records(response.data, self.mapping.customer,
+                                          kind="woocommerce customer",
+                                          skipped=report.skipped):
+                if floor is not None and person.registered_at is not None and \
+                        person.registered_at < floor:
+                    older = True
+                    continue
+                people.append(person)
+            report.customers += len(people)
+            if people:
+                yield people
+            if older or floor is None or len(response.data) < self.per_page:
+                return
+
+    def _customers_by_id(self, report: PullReport, ids: Sequence[str]) -> Iterator[list[Person]]:
+        """The customers with these ids (``include``, a page of ids at a time)."""
+        for begin in range(0, len(ids), self.per_page):
+            chunk = ids[begin:begin + self.per_page]
+            response = self._get("customers", {"role": "all", "_fields": CUSTOMER_FIELDS,
+                                               "include": ",".join(chunk),
+                                               "per_page": self.per_page})
+            people = list(convert_records(response.data, self.mapping.customer,
+                                          kind="woocommerce customer",
+                                          skipped=report.skipped))
+            report.customers += len(people)
+            if people:
+                yield people
 
     def journeys(self) -> Iterator[Journey]:
         """Pull everything and yield one Journey per person (registered and guests)."""
-        yield from self.assemble(self.pull()).journeys
+        yield from collect(self.pull()).assemble(self.shop, self.platform).journeys
 
-    # -- write-back -----------------------------------------------------------------------
+    @property
+    def requests_sent(self) -> int:
+        """Requests sent so far."""
+        return self.client.requests_sent
 
-    def write_meta(self, writes: Sequence[MetaWrite]) -> WriteReport:
-        """Set journey meta: customers through ``customers/batch`` (at most 100 per request,
-        each key updated in place, never duplicated), guests on their latest order. Per-record
-        failures are reported, not raised; a refused key (e.g. read-only) raises."""
+    @property
+    def url(self) -> str:
+        """The shop's address."""
+        return self.client.url
+
+    # -- the adapter protocol: write-back -----------------------------------------------------
+
+    def meta_values(self, desired: DesiredState) -> dict[str, str]:
+        """The customer meta a desired state is written as: ``<prefix>stage`` (the label),
+        ``<prefix>stage_since`` (ISO date), ``<prefix>segments`` (comma-separated) and
+        ``<prefix><name>`` for each further value."""
+        prefix = self.own_meta_prefix
+        values = {f"{prefix}stage": desired.label,
+                  f"{prefix}stage_since": desired.since.isoformat(),
+                  f"{prefix}segments": ",".join(desired.segments)}
+        values.update({f"{prefix}{name}": value for name, value in desired.values.items()})
+        return values
+
+    def write_target(self, journey: Journey, rows: Sequence[Person]
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A registered customer's values go on their customer record; a guest's on their
+        latest order (``order_id``); a guest without an order has no target. Held: our meta
+        keys as the record carries them now."""
+        prefix = self.own_meta_prefix
+        person = journey.person
+        if person.customer_id and not person.is_guest:
+            return ({"customer_id": person.customer_id},
+                    {k: v for k, v in person.meta.items() if k.startswith(prefix)})
+        latest = max(journey.orders, key=lambda o: (o.created_at, id_order(o.id)), default=None)
+        if latest is None:
+            return {}, {}
+        return ({"order_id": latest.id},
+                {k: v for k, v in latest.meta.items() if k.startswith(prefix)})
+
+    def plan(self, items: Iterable[PlanItem]) -> tuple[list[Write], int]:
+        """A write for every person whose held meta differs from their desired values (a
+        value the shop lacks counts as empty); guests only when ``write_guests``. Returns the
+        writes and how many people have nothing to write to."""
+        writes: list[Write] = []
+        unwritable = 0
+        for item in items:
+            desired = item.desired
+            if desired.is_guest and not self.write_guests:
+                continue
+            target = item.target
+            if "customer_id" in target:
+                resource, record = "customer", str(target["customer_id"])
+            elif "order_id" in target:
+                resource, record = "order", str(target["order_id"])
+            else:
+                unwritable += 1
+                continue
+            values = self.meta_values(desired)
+            if any(str(item.held.get(k) or "") != v for k, v in values.items()):
+                writes.append(Write(desired.person_key, resource, record, values))
+        return writes, unwritable
+
+    def apply(self, writes: Sequence[Write]) -> WriteReport:
+        """Customers through ``customers/batch``, guests' orders through ``orders/batch``
+        (``meta_data`` only, so totals are not recalculated), at most 100 per request; each
+        key updated in place, never duplicated. Per-record failures are reported, not raised;
+        a refused key (e.g. read-only) raises."""
         report = WriteReport()
         before = self.client.requests_sent
-        customers = [w for w in writes if w.customer_id]
-        guests = [w for w in writes if not w.customer_id and w.order_id]
-        for start in range(0, len(customers), BATCH_LIMIT):
-            chunk = customers[start:start + BATCH_LIMIT]
-            body = {"update": [{"id": int(w.customer_id or 0),
-                                "meta_data": [{"key": k, "value": v}
-                                              for k, v in sorted(w.values.items())]}
-                               for w in chunk]}
-            response = self.client.request("POST", "customers/batch", body=body)
-            answered = response.data.get("update", []) if isinstance(response.data, dict) else []
-            for write, item in zip(chunk, answered):
-                error = item.get("error") if isinstance(item, dict) else None
-                if error:
-                    report.failed.append(f"customer {write.customer_id}: "
-                                         f"{error.get('message', 'failed')} "
-                                         f"({error.get('code', '?')})")
-                else:
-                    report.customers_written += 1
-            if len(answered) < len(chunk):
-                report.failed.extend(f"customer {w.customer_id}: no answer in the batch reply"
-                                     for w in chunk[len(answered):])
-        for write in guests:
-            meta = [{"key": k, "value": v} for k, v in sorted(write.values.items())]
-            try:
-                self.client.request("PUT", f"orders/{write.order_id}", body={"meta_data": meta})
-            except ShopError as exc:
-                if exc.status in (401, 403):
-                    raise
-                report.failed.append(f"guest order {write.order_id}: {exc.message}")
-            else:
-                report.guest_orders_written += 1
+        for resource, endpoint in (("customer", "customers/batch"), ("order", "orders/batch")):
+            chosen = [w for w in writes if w.resource == resource]
+            for begin in range(0, len(chosen), BATCH_LIMIT):
+                self._batch(endpoint, resource, chosen[begin:begin + BATCH_LIMIT], report)
         report.requests = self.client.requests_sent - before
         return report
 
-    def plan_meta_writes(
-        self, journeys: Sequence[Journey], desired: Mapping[str, Mapping[str, str]]
-    ) -> tuple[list[MetaWrite], int]:
-        """The writes needed to make the shop hold ``desired`` (person key -> meta values):
-        only people whose current values differ. Registered customers get customer meta;
-        guests get meta on their latest order. Returns the writes and the number of people
-        that cannot be written (guests without an order)."""
-        writes: list[MetaWrite] = []
-        unwritable = 0
-        for journey in journeys:
-            values = desired.get(journey.key)
-            if values is None:
+    def _batch(self, endpoint: str, resource: str, chunk: Sequence[Write],
+               report: WriteReport) -> None:
+        body = {"update": [{"id": int(w.record_id) if w.record_id.isdigit() else w.record_id,
+                            "meta_data": [{"key": k, "value": v}
+                                          for k, v in sorted(w.values.items())]}
+                           for w in chunk]}
+        response = self.client.request("POST", endpoint, body=body)
+        answered = {record_id(item.get("id")): item for item in _batch_items(response.data)
+                    if isinstance(item, dict)}
+        label = "customer" if resource == "customer" else "guest order"
+        key = "customer_id" if resource == "customer" else "order_id"
+        for write in chunk:
+            item = answered.get(write.record_id)
+            if item is None:
+                report.failed.append(f"{label} {write.record_id}: no answer in the batch reply")
                 continue
-            person = journey.person
-            if person.customer_id:
-                if any(person.meta.get(k) != v for k, v in values.items()):
-                    writes.append(MetaWrite(person_key=person.key, values=dict(values),
-                                            customer_id=person.customer_id))
-                continue
-            latest = max(journey.orders, key=lambda o: (o.created_at, int(o.id)), default=None)
-            if latest is None:
-                unwritable += 1
-            elif any(latest.meta.get(k) != v for k, v in values.items()):
-                writes.append(MetaWrite(person_key=person.key, values=dict(values),
-                                        order_id=latest.id))
-        return writes, unwritable
+            problem = _batch_error(item)
+            if problem:
+                report.failed.append(f"{label} {write.record_id}: {problem}")
+            else:
+                report.written += 1
+                report.updates[write.person_key] = ({key: write.record_id}, dict(write.values))
+
+    def check(self, *, write: bool = True) -> list[CheckStep]:
+        """``GET customers?per_page=1`` (the key may read), then an empty ``customers/batch``
+        update (WooCommerce checks the key's write permission before the body, so a read-only
+        key gets its 401; an empty update changes nothing). Stops at the first failure."""
+        steps: list[CheckStep] = []
+        try:
+            answer = self.client.request("GET", "customers",
+                                         {"per_page": 1, "_fields": "id", "role": "all"})
+        except ShopError as exc:
+            return [CheckStep("read", False, str(exc), exc)]
+        total = f"{answer.total} customers" if answer.total is not None else "customers"
+        steps.append(CheckStep("read", True, f"the key may read: {total} in {self.url}"))
+        if not write:
+            return steps
+        try:
+            self.client.request("POST", "customers/batch", body={"update": []})
+        except ShopError as exc:
+            return [*steps, CheckStep("write", False, str(exc), exc)]
+        steps.append(CheckStep("write", True, "the key may write (an empty customers/batch "
+                                              "update was accepted)"))
+        return steps
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _latest(current: datetime | None, values: Iterable[datetime | None]) -> datetime | None:
+    for value in values:
+        if value is not None and (current is None or value > current):
+            current = value
+    return current
+
+
+
+
+
+_KINDS = {"customers": "woocommerce customer", "orders": "woocommerce order",
+          "products/reviews": "woocommerce product review"}
+
+
+@dataclass(frozen=True)
+class _Page(NumberedPage):
+    response: WooResponse
+
+
+def _batch_items(data: Any) -> list[Any]:
+    """The ``update`` items of a batch answer; none when the answer has another shape."""
+    items = data.get("update") if isinstance(data, dict) else None
+    return items if isinstance(items, list) else []
+
+
+def _batch_error(item: Mapping[str, Any]) -> str:
+    """What went wrong with one batch item ("" when nothing did): its ``error`` may be an
+    object with ``message`` and ``code``, or (broken plugins) a string or anything else."""
+    error = item.get("error")
+    if not error:
+        return ""
+    if isinstance(error, dict):
+        message = error.get("message")
+        code = error.get("code")
+        text = message if isinstance(message, str) and message.strip() else "failed"
+        return skip_line(f"{text} ({code if isinstance(code, str) else '?'})", 200)
+    if isinstance(error, str):
+        return skip_line(error, 200)
+    return "failed (an error the shop did not describe)"
 
 
 def _wc_time(value: datetime) -> str:

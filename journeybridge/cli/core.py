@@ -41,6 +41,7 @@ from journeybridge.errors import (
     ShopBusy,
     ShopUnreachable,
     StateStoreError,
+    UnexpectedError,
 )
 from journeybridge.redact import scrub
 from journeybridge.state import StateStore
@@ -124,6 +125,15 @@ class Command(click.Command):
         except BrokenPipeError:
             _silence_stdout()
             ctx.exit(EXIT_OK)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.params.get("verbose"):
+                import traceback
+
+                traceback.print_exc()
+            click.echo(error_message(UnexpectedError.of(exc)), err=True)
+            ctx.exit(exit_code_for(UnexpectedError.of(exc)))
 
 
 class Group(click.Group):

@@ -23,6 +23,7 @@ from typing import TextIO
 import click
 
 from journeybridge import sources
+from journeybridge.adapters import PLATFORMS
 from journeybridge.cli import output
 from journeybridge.cli.core import EXIT_OK, EXIT_PARTIAL, Command, Session, parse_moment
 from journeybridge.errors import ConfigError, GraphAuthError
@@ -50,7 +51,7 @@ TOKEN_ENV = "JOURNEYBRIDGE_META_ACCESS_TOKEN"  # noqa: S105 - a variable name
 @click.option("--shop", "shop_name", default=None, metavar="NAME",
               help="The configured shop (needed when several are configured).")
 @click.option("--url", default=None, help="A shop's address, instead of a configured shop.")
-@click.option("--platform", type=click.Choice(["woocommerce", "prestashop"]),
+@click.option("--platform", type=click.Choice(PLATFORMS),
               default="woocommerce", show_default=True, help="The platform at --url.")
 @click.option("--key-env", default="JOURNEYBRIDGE_KEY", show_default=True,
               help="Environment variable with the API key of --url.")

@@ -37,10 +37,11 @@ def demo(size: int, seed: int, examples: int) -> None:
         found = sources.shop_journeys(shop.config, shop.shop, None, shop.now,
                                       secrets=shop.secrets)
     report = found.report
-    click.echo(f"Pulled {report.customers} customers, {report.orders} orders and "
-               f"{report.reviews} reviews in {report.requests} requests; "
+    counts = report.counts
+    click.echo(f"Pulled {counts.get('customer', 0)} customers, {counts.get('order', 0)} orders "
+               f"and {counts.get('review', 0)} reviews in {report.requests} requests; "
                f"{len(found.journeys)} people (guests included); "
-               f"{report.skipped_count} malformed records skipped.\n")
+               f"{len(report.skipped)} malformed records skipped.\n")
     click.echo(output.stage_table(found.results))
     for journey, classification in output.pick_examples(found.journeys, found.results,
                                                         examples):

@@ -29,7 +29,7 @@ from journeybridge.cli.core import (
     uses_session,
     worst,
 )
-from journeybridge.errors import JourneybridgeError
+from journeybridge.errors import ConfigError, JourneybridgeError
 from journeybridge.redact import scrub
 
 __all__ = ["COMMANDS", "check", "init", "journeys", "status", "sync"]
@@ -74,12 +74,18 @@ def check(session: Session, shop_name: str | None) -> None:
               help="Show who would move from which stage to which, and why; write nothing "
                    "to the shop, advance no cursor.")
 @click.option("--full", is_flag=True, help="Pull everything, not only what changed.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, metavar="N",
+              help="Sync every configured shop, N at a time (worker processes); with a "
+                   "PostgreSQL store, the same command on several machines shares the work.")
+@click.option("--reset-state", "reset", is_flag=True,
+              help="Forget what the state store holds about the shop (records, stages, "
+                   "cursors, which shop the name stands for) and start afresh; needs --shop.")
 @config_option
 @now_option
 @click.option("-v", "--verbose", is_flag=True, help="Log progress lines on a terminal too.")
 @uses_session
 def sync(session: Session, shop_name: str | None, dry_run: bool, full: bool,
-         now_text: str | None, verbose: bool) -> None:
+         jobs: int | None, reset: bool, now_text: str | None, verbose: bool) -> None:
     """Pull (incrementally after the first run), classify everyone, write back only the
     stages that changed, and record the run. For cron: exits 75 at once if another run is
     syncing the same shop."""
@@ -88,13 +94,28 @@ def sync(session: Session, shop_name: str | None, dry_run: bool, full: bool,
     rows: list[dict[str, Any]] = []
     try:
         now = parse_moment(now_text, "--now")
-        shops = session.shops(shop_name)
+        if reset and shop_name is None:
+            raise ConfigError("--reset-state forgets one shop's state: name it with --shop")
+        if jobs is not None and (shop_name or dry_run or reset):
+            raise ConfigError("--jobs syncs every configured shop: it does not go with "
+                              "--shop, --dry-run or --reset-state")
+        if jobs is not None:
+            from journeybridge.workers import sync_round
+
+            started = time.monotonic()
+            for outcome in sync_round(session.config, jobs, full=full, now=now):
+                code = exit_code_for(outcome.error, partial=bool(outcome.failures))
+                seconds = time.monotonic() - started
+                rows.append(output.shop_summary(outcome, seconds, code))
+            shops = []
+        else:
+            shops = session.shops(shop_name)
         progress = output.StatusLine() if on_terminal else None
         store = session.store()
         for shop in shops:
             started = time.monotonic()
             outcome = next(engine.sync(session.config, store, shop.name, dry_run=dry_run,
-                                       full=full, now=now, progress=progress))
+                                       full=full, now=now, progress=progress, reset=reset))
             code = exit_code_for(outcome.error, partial=bool(outcome.failures))
             rows.append(output.shop_summary(outcome, time.monotonic() - started, code))
             if dry_run:

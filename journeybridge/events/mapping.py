@@ -57,6 +57,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from journeybridge.adapters import event_pages
 from journeybridge.events.consent import ConsentPolicy, decide_consent
 from journeybridge.events.normalize import CustomerInfo, hash_user_data
 from journeybridge.model import (
@@ -65,14 +66,12 @@ from journeybridge.model import (
     Order,
     OrderLine,
     OrderStatus,
-    Platform,
     Touchpoint,
     TouchpointKind,
 )
 
 __all__ = [
     "ID_NAMESPACE",
-    "PLATFORM_PATHS",
     "EventSettings",
     "MappedEvents",
     "ServerEvent",
@@ -86,26 +85,6 @@ ID_NAMESPACE = uuid.UUID("5b0e2a43-6a51-4c8e-9a59-3f1d2c7e8b10")
 """The UUID 5 namespace of journeybridge's deterministic event ids (never change it)."""
 
 PLUGIN_EVENT_ID_KEYS = ("_meta_event_id", "meta_event_id")
-
-PLATFORM_PATHS: dict[Platform, dict[str, str]] = {
-    Platform.WOOCOMMERCE: {
-        "CompleteRegistration": "/my-account/",
-        "Subscribe": "/",
-        "Lead": "/",
-        "AddToCart": "/cart/",
-        "InitiateCheckout": "/checkout/",
-        "Purchase": "/checkout/order-received/{order_id}/",
-    },
-    Platform.PRESTASHOP: {
-        "CompleteRegistration": "/index.php?controller=authentication",
-        "Subscribe": "/",
-        "Lead": "/",
-        "AddToCart": "/index.php?controller=cart",
-        "InitiateCheckout": "/index.php?controller=order",
-        "Purchase": "/index.php?controller=order-confirmation&id_order={order_id}",
-    },
-}
-"""The page each event is said to happen on (``event_source_url`` = shop URL + path)."""
 
 ActionSource = Literal["website", "email", "app", "phone_call", "chat", "physical_store",
                        "system_generated", "business_messaging", "other"]
@@ -264,7 +243,7 @@ class _Builder:
         self.limited = limited
         self.result = result
         self.shop = settings.shop_id or journey.person.shop
-        self.paths = PLATFORM_PATHS[journey.person.platform]
+        self.paths = event_pages(journey.person.platform.value)
         self.orders = {o.id: o for o in journey.orders}
         self.carts = {c.id: c for c in journey.carts}
         self.events: list[ServerEvent] = []

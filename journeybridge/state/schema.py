@@ -7,8 +7,21 @@ the caller's transaction, so a store is either at its old version or fully at th
 
 Tables (every timestamp is ISO 8601 UTC text, portable across both databases):
 
-* ``records (shop, kind, id, data)``: the pulled customers, orders and reviews as compact JSON
-  of the journey model, so an incremental pull can rebuild complete journeys.
+* ``records (shop, kind, id, data, customer_id, email, person_row, guest_row, person_key,
+  dirty, deleted, seen, order_ref)``: the pulled records as compact JSON of the journey
+  model, with the identity handles the store indexes, the person each was last assigned
+  to, ``dirty`` (changed since its people were rebuilt), ``deleted`` (gone from the shop,
+  kept until its people are rebuilt), ``seen`` (the full read that last saw it) and
+  ``order_ref`` (a refund's order).
+* ``people (shop, person_key, summary, valid_until, target, held, stale)``: one compact row per
+  person: what the stage rules need (:mod:`journeybridge.stages.summary`), where the
+  write-back goes and what the shop holds there; ``stale`` people are rebuilt next.
+* ``shops (shop, platform, url, bound_at, last_started, last_finished)``: the shop a name was
+  first synced as, and when it was last synced.
+* ``pending_stages``, ``pending_transitions``: a run's stage rows and moves, gathered in
+  chunks and moved into ``stages`` and ``transitions`` by the run's one final transaction (a
+  killed run's are dropped by the next run).
+* ``quarantine (shop, kind, id, data, error, at)``: stored rows that no longer decode.
 * ``cursors (shop, resource, value)``: where the next incremental pull of a resource starts;
   also ``last_full_pull``.
 * ``stages (shop, person_key, stage, since, segments, updated_at)``: each person's last known
@@ -20,6 +33,7 @@ Tables (every timestamp is ISO 8601 UTC text, portable across both databases):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol
 
@@ -79,7 +93,68 @@ def _v1(cur: Cursor, dialect: Dialect) -> None:
         cur.execute(statement)
 
 
-MIGRATIONS: Sequence[Callable[[Cursor, Dialect], None]] = (_v1,)
+def _v2(cur: Cursor, dialect: Dialect) -> None:
+    """Scale (issue 16) and shop identity (issue 17): records carry their identity handles
+    (customer id, e-mail, customer row, guest row), the person they were last assigned to and
+    a dirty flag (changed since the people were last rebuilt); one compact row per person
+    (summary, write target, what the shop holds); shops bound to their platform and URL;
+    quarantine for stored rows that no longer decode. Existing records get their handles
+    from their JSON and are all dirty, so the next run rebuilds every person once."""
+    for column in ("customer_id TEXT", "email TEXT", "person_row INTEGER NOT NULL DEFAULT 0",
+                   "guest_row INTEGER NOT NULL DEFAULT 0", "person_key TEXT",
+                   "dirty INTEGER NOT NULL DEFAULT 1", "deleted INTEGER NOT NULL DEFAULT 0",
+                   "seen TEXT", "order_ref TEXT"):
+        cur.execute(f"ALTER TABLE records ADD COLUMN {column}")
+    mark = "%s" if dialect == "postgres" else "?"
+    cur.execute("SELECT shop, kind, id, data FROM records")
+    updates = []
+    for shop, kind, record_id, data in cur.fetchall():
+        try:
+            values = json.loads(data)
+        except ValueError:
+            values = {}
+        if not isinstance(values, dict):
+            values = {}
+        customer_id = values.get("customer_id")
+        email = values.get("email") if kind != "cart" else None
+        updates.append((str(customer_id) if customer_id else None,
+                        email if isinstance(email, str) and email else None,
+                        int(kind == "customer"), int(kind == "customer" and
+                                                     bool(values.get("is_guest"))),
+                        shop, kind, record_id))
+    for row in updates:
+        cur.execute(f"UPDATE records SET customer_id = {mark}, email = {mark}, "  # noqa: S608
+                    f"person_row = {mark}, guest_row = {mark} WHERE shop = {mark} AND "
+                    f"kind = {mark} AND id = {mark}", row)
+    statements = [
+        "CREATE INDEX records_by_customer ON records (shop, customer_id)",
+        "CREATE INDEX records_by_email ON records (shop, email)",
+        "CREATE INDEX records_by_person ON records (shop, person_key)",
+        "CREATE INDEX records_dirty ON records (shop, dirty)",
+        "CREATE INDEX records_by_order ON records (shop, order_ref)",
+        """CREATE TABLE people (
+               shop TEXT NOT NULL, person_key TEXT NOT NULL, summary TEXT NOT NULL,
+               valid_until TEXT, target TEXT NOT NULL, held TEXT NOT NULL,
+               stale INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (shop, person_key))""",
+        "CREATE INDEX people_stale ON people (shop, stale)",
+        """CREATE TABLE shops (
+               shop TEXT PRIMARY KEY, platform TEXT NOT NULL, url TEXT NOT NULL,
+               bound_at TEXT NOT NULL, last_started TEXT, last_finished TEXT)""",
+        """CREATE TABLE pending_stages (
+               shop TEXT NOT NULL, person_key TEXT NOT NULL, stage TEXT NOT NULL,
+               since TEXT NOT NULL, segments TEXT NOT NULL, PRIMARY KEY (shop, person_key))""",
+        """CREATE TABLE pending_transitions (
+               shop TEXT NOT NULL, person_key TEXT NOT NULL, from_stage TEXT,
+               to_stage TEXT NOT NULL, since TEXT NOT NULL, reason TEXT NOT NULL)""",
+        """CREATE TABLE quarantine (
+               shop TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
+               error TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (shop, kind, id))""",
+    ]
+    for statement in statements:
+        cur.execute(statement)
+
+
+MIGRATIONS: Sequence[Callable[[Cursor, Dialect], None]] = (_v1, _v2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

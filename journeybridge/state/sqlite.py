@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import sqlite3
@@ -22,6 +23,70 @@ __all__ = ["SqliteStore"]
 
 _SAFE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _POLL = 0.1
+APPLICATION_ID = 0x4A427331
+"""SQLite's ``application_id`` of a journeybridge state file ("JBs1"): a file without it is
+not ours and is never written."""
+
+log = logging.getLogger("journeybridge.state")
+
+
+def _create(path: Path) -> None:
+    """A new, empty state file: made beside ``path`` (owner-only), marked with
+    :data:`APPLICATION_ID` and committed, then renamed into place, so a file at ``path`` is
+    either ours or was never touched by us (a run killed here leaves at most a stray
+    temporary file, never an unmarked state file)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
+    os.close(os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
+    try:
+        conn = sqlite3.connect(str(temporary), isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        finally:
+            conn.close()
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+
+
+def _recognise(path: Path) -> None:
+    """Refuse a file at the state path that is not a journeybridge state store (empty, not
+    SQLite, or SQLite of another program), never overwriting it; adopt a store written before
+    stores were marked; make a store readable by others private again, saying so."""
+    if path.stat().st_size == 0:
+        raise StateStoreError(
+            f"{path}: the state file is empty (0 bytes), so it is not a journeybridge state "
+            "store (a store is never left empty, even by a killed run); nothing was changed: "
+            "move it away or point [sync] state at another file")
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if not header.startswith(b"SQLite format 3\x00"):
+        raise StateStoreError(f"{path}: this file is not a journeybridge state store (not an "
+                              "SQLite database); nothing was changed")
+    application_id = int.from_bytes(header[68:72], "big")
+    if application_id != APPLICATION_ID:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+        if application_id != 0 or not {"schema_version", "records", "runs"} <= tables:
+            raise StateStoreError(f"{path}: this SQLite database belongs to another program "
+                                  "(it is not a journeybridge state store); nothing was "
+                                  "changed")
+        conn = sqlite3.connect(str(path), isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        finally:
+            conn.close()
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        os.chmod(path, 0o600)
+        log.warning("the state file %s was readable by others (mode %o); it holds customer "
+                    "records, so it is now private (0600)", path, mode)
+
 
 
 class SqliteStore(StateStore):
@@ -34,8 +99,10 @@ class SqliteStore(StateStore):
         self.url = f"sqlite:///{self.path}"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():  # customer records inside: owner only
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            if not self.path.exists():
+                _create(self.path)
+            else:
+                _recognise(self.path)
             self._conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=60.0,
                                          check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
