@@ -67,8 +67,15 @@ from journeybridge.errors import JourneybridgeError, UnexpectedError
 from journeybridge.identity import Resolver, assemble
 from journeybridge.logs import scrub
 from journeybridge.model import Cart, Journey, Order, Person, Platform, RefundRecord, Review
-from journeybridge.stages import Classification
-from journeybridge.stages.summary_shim import PersonSummary, classify_summaries, summarize
+from journeybridge.stages import Classification, classify_all
+from journeybridge.stages.summary import (
+    PersonSummary,
+    ShopClassification,
+    SummaryError,
+    classify_summaries,
+    summarize,
+    summary_key,
+)
 from journeybridge.state import RunRecord, ShopBusy, StageRow, StateStore
 from journeybridge.state.records import decode, encode
 from journeybridge.state.store import IndexRow, PersonRow
@@ -239,12 +246,13 @@ def _resolve_dirty(store: StateStore, shop: str) -> int:
         handled += len(dirty)
 
 
-def _rebuild_stale(store: StateStore, shop: ShopConfig, adapter: ShopAdapter, now: datetime,
-                   progress: Progress | None) -> _Rebuild:
+def _rebuild_stale(store: StateStore, config: Config, shop: ShopConfig, adapter: ShopAdapter,
+                   now: datetime, progress: Progress | None) -> _Rebuild:
     """Assemble, summarise and store every stale person (in chunks, each its own
     transaction)."""
     report = _Rebuild()
     platform = Platform(shop.platform)
+    settings = config.stages.settings
     while True:
         keys = store.stale_people(shop.name, PEOPLE_CHUNK)
         if not keys:
@@ -266,7 +274,7 @@ def _rebuild_stale(store: StateStore, shop: ShopConfig, adapter: ShopAdapter, no
                 gone.append(key)
                 continue
             target, held = adapter.write_target(journey, person_rows)
-            summary = summarize(journey, now)
+            summary = summarize(journey, now, settings)
             rows.append(PersonRow(key, summary.to_json(),
                                   _stamp(summary.valid_until) if summary.valid_until else None,
                                   json.dumps(target, sort_keys=True),
@@ -304,17 +312,47 @@ MOVES_KEPT = 10_000
 recorded in the store's transition log whatever their number."""
 
 
+class _Unusable(Exception):
+    """Stored summaries that cannot be used at this run's moment (taken for other settings or
+    by another version of the rules): their people are rebuilt, then the run classifies
+    again."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(f"{len(keys)} summaries to rebuild")
+        self.keys = keys
+
+
 def _classify(store: StateStore, shop: str, config: Config, now: datetime
-              ) -> tuple[list[str], Any]:
-    """Everyone's classification as of ``now``, from the stored summaries, columnar."""
+              ) -> tuple[list[str], ShopClassification]:
+    """Everyone's classification as of ``now``, from the stored summaries, columnar, a chunk
+    of people at a time in memory as JSON. Raises :class:`_Unusable` with the people whose
+    summary cannot be used now."""
+    settings = config.stages.settings
+    key = summary_key(settings)
     keys: list[str] = []
-    summaries: list[PersonSummary] = []
-    for chunk in store.people(shop):
-        for row in chunk:
-            keys.append(row.key)
-            summaries.append(PersonSummary.from_json(row.summary))
-    return keys, classify_summaries(keys, summaries, now, config.stages.settings,
-                                    config.segments)
+    unusable: list[str] = []
+
+    def chunks() -> Iterator[list[PersonSummary]]:
+        for chunk in store.people(shop):
+            parsed: list[PersonSummary] = []
+            for row in chunk:
+                try:
+                    summary = PersonSummary.from_json(row.summary)
+                except SummaryError:
+                    unusable.append(row.key)
+                    continue
+                if summary.usable_at(now, key):
+                    parsed.append(summary)
+                else:
+                    unusable.append(row.key)
+            if not unusable:  # after the first unusable one, only collect the others
+                keys.extend(row.key for row in chunk)
+                yield parsed
+
+    result = classify_summaries(keys, chunks(), now, settings, config.segments)
+    if unusable:
+        raise _Unusable(unusable)
+    return keys, result
 
 
 def _since_text(moment: datetime, zone: ZoneInfo) -> str:
@@ -564,14 +602,25 @@ def _run(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets,
         if progress is not None:
             progress.start("rebuilding people", total=store.count_stale(shop.name))
         try:
-            rebuilt = _rebuild_stale(store, shop, adapter, now, progress)
+            rebuilt = _rebuild_stale(store, config, shop, adapter, now, progress)
         finally:
             if progress is not None:
                 progress.finish()
         result.failures.extend(rebuilt.failures)
         # 4 and 5. classify everyone; decide, plan and write a chunk at a time
-        done = _decide_and_write(config, shop, store, adapter, now,
-                                 write=not result.dry_run, progress=progress)
+        try:
+            done = _decide_and_write(config, shop, store, adapter, now,
+                                     write=not result.dry_run, progress=progress)
+        except _Unusable as unusable:
+            # the settings or the rules changed since these summaries were taken
+            log.info("rebuilding %d people for changed settings", len(unusable.keys),
+                     extra={"shop": shop.name})
+            store.assign_people(shop.name, [], [], unusable.keys)
+            again = _rebuild_stale(store, config, shop, adapter, now, progress)
+            rebuilt.people += again.people
+            result.failures.extend(again.failures)
+            done = _decide_and_write(config, shop, store, adapter, now,
+                                     write=not result.dry_run, progress=progress)
         result.moves = done.moves
         result.stage_counts = dict(done.counts)
         run.people, run.changed = done.people, done.changed
@@ -691,10 +740,8 @@ def current_journeys(config: Config, shop: ShopConfig, store: StateStore,
         with open_shop_adapter(config, shop, secrets_for(config, shop)) as adapter:
             journeys = collect(adapter.pull()).assemble(shop.name,
                                                         Platform(shop.platform)).journeys
-    summaries = [summarize(j, moment) for j in journeys]
-    result = classify_summaries([j.key for j in journeys], summaries, moment,
-                                config.stages.settings, config.segments)
-    results = result.classifications()
+    results = classify_all(journeys, now=moment, settings=config.stages.settings,
+                           segments=config.segments)
     zone = ZoneInfo(shop.timezone)
     for i, (journey, classification) in enumerate(zip(journeys, results)):
         before = known.get(journey.key)

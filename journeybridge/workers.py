@@ -64,6 +64,12 @@ def worker_loop(config: Config, round_started: str, *, full: bool = False,
                 outcome = ShopSync(shop=name, run=run, error=exc)
             else:
                 outcome = sync_shop(config, shop, store, secrets, full=full, now=now)
+                if outcome.status == "busy":
+                    # another worker (a round that began a moment earlier on another
+                    # machine) is syncing it right now: it is that worker's to finish
+                    log.info("taken by another worker", extra={"shop": name,
+                                                               "event": "taken"})
+                    continue
             store.finish_shop(name, _iso(datetime.now(timezone.utc)))
             outcomes.append(replace(outcome, moves=[]))
 

@@ -272,3 +272,24 @@ def test_an_unexpected_error_still_records_the_run(shop: Shop, monkeypatch: pyte
         assert any(r.exc_info for r in caplog.records if getattr(r, "event", "") == "traceback")
         monkeypatch.undo()
         assert run(shop, config, target, store).status == "ok"  # the rerun continues
+
+
+def test_changed_stage_settings_rebuild_every_summary_and_decide_as_a_fresh_store(
+        shop: Shop, tmp_path: Path) -> None:
+    config, target, store = setup(shop)
+    with store:
+        assert run(shop, config, target, store).status == "ok"
+        before = {k: s.stage for k, s in store.stages("sand").items()}
+        # other stage windows over the same state: every stored summary is for the old ones
+        settings = config.stages.settings.model_copy(
+            update={"consideration_window_days": 2.0, "service_window_days": 1.0,
+                    "advocacy_min_orders": 2})
+        changed = config.model_copy(update={"stages": config.stages.model_copy(
+            update={"settings": settings})})
+        again = run(shop, changed, target, store)
+        assert again.status == "ok", again.error
+        stored = {k: s.stage for k, s in store.stages("sand").items()}
+    with open_store(f"sqlite:///{tmp_path / 'fresh.sqlite'}") as fresh:
+        assert run(shop, changed, target, fresh).status == "ok"
+        assert {k: s.stage for k, s in fresh.stages("sand").items()} == stored
+    assert stored != before and stored.keys() == before.keys()

@@ -4,12 +4,15 @@ Every feature is computed from the journey as of ``now`` (nothing later counts).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from journeybridge.model import Journey, OrderStatus
 from journeybridge.stages.facts import PersonFacts
 
-__all__ = ["FEATURES", "FeatureValue", "features_of"]
+__all__ = ["FEATURES", "FeatureValue", "feature_base", "features_at", "features_of"]
 
 FeatureValue = int | float | str | bool | None | frozenset[str]
 
@@ -36,9 +39,11 @@ FEATURES: dict[str, str] = {
 }
 
 
-def features_of(journey: Journey, facts: PersonFacts, stage: str) -> dict[str, FeatureValue]:
-    """The feature values of one person (keys as in :data:`FEATURES`)."""
-    now = facts.now
+def feature_base(journey: Journey, facts: PersonFacts) -> dict[str, Any]:
+    """The features of one person that do not move with the clock, as JSON-ready values
+    (sets as sorted lists), plus the times the moving ones are counted from (``_last``,
+    ``_first``, ``_known``: microseconds since 1970 UTC, or None). :func:`features_at` turns
+    them into the features at a moment."""
     paid = [o for o in facts.orders if o.status.is_paid]
     products: set[str] = set()
     skus: set[str] = set()
@@ -57,11 +62,11 @@ def features_of(journey: Journey, facts: PersonFacts, stage: str) -> dict[str, F
         "orders": orders,
         "total_spent": float(spent),
         "average_order_value": float(round(average, 2)),
-        "days_since_last_order": (now - last).days if last else None,
-        "days_since_first_order": (now - first).days if first else None,
-        "days_known": (now - facts.known_since).days if facts.known_since else 0,
-        "products": frozenset(products),
-        "skus": frozenset(skus),
+        "_last": _us(last),
+        "_first": _us(first),
+        "_known": _us(facts.known_since),
+        "products": sorted(products),
+        "skus": sorted(skus),
         "coupons_used": sum(1 for o in paid if o.order.coupons),
         "refunds": sum(len(o.order.refunds) for o in facts.orders),
         "failed_payments": sum(1 for o in facts.orders if o.status is OrderStatus.FAILED),
@@ -74,5 +79,33 @@ def features_of(journey: Journey, facts: PersonFacts, stage: str) -> dict[str, F
         "guest": person.is_guest,
         "registered": not person.is_guest,
         "open_carts": len(facts.open_carts),
-        "stage": stage,
     }
+
+
+_DAY_US = 86_400_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _us(moment: datetime | None) -> int | None:
+    return None if moment is None else (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def features_at(base: Mapping[str, Any], now_us: int, stage: str) -> dict[str, FeatureValue]:
+    """The feature values (keys as in :data:`FEATURES`) at ``now_us`` (microseconds since
+    1970 UTC) of a person whose :func:`feature_base` is ``base`` and whose stage is
+    ``stage``: the same values :func:`features_of` gives from their journey."""
+    out: dict[str, FeatureValue] = {k: v for k, v in base.items() if not k.startswith("_")}
+    last, first, known = base["_last"], base["_first"], base["_known"]
+    out["days_since_last_order"] = (now_us - last) // _DAY_US if last is not None else None
+    out["days_since_first_order"] = (now_us - first) // _DAY_US if first is not None else None
+    out["days_known"] = (now_us - known) // _DAY_US if known is not None else 0
+    out["products"] = frozenset(base["products"])
+    out["skus"] = frozenset(base["skus"])
+    out["stage"] = stage
+    return out
+
+
+def features_of(journey: Journey, facts: PersonFacts, stage: str) -> dict[str, FeatureValue]:
+    """The feature values of one person (keys as in :data:`FEATURES`)."""
+    now = facts.now
+    return features_at(feature_base(journey, facts), _us(now) or 0, stage)
