@@ -35,10 +35,7 @@ reported). The classes are importable from here; the older homes (``journeybridg
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # annotation only: errors.py imports nothing of journeybridge at run time
-    from journeybridge.events.graph import SendReport
+from typing import Protocol
 
 __all__ = [
     "AuthenticationError",
@@ -218,11 +215,20 @@ class GraphError(JourneybridgeError):
         super().__init__(f"Meta Graph API: {message}{suffix}")
 
 
+class SentSoFar(Protocol):
+    """What a sender got through before it stopped (``events.graph.SendReport`` is one);
+    errors.py names the shape only, so it imports nothing of journeybridge."""
+
+    @property
+    def sent(self) -> int:
+        """Events accepted so far."""
+
+
 class GraphAuthError(GraphError):
     """The access token was refused (code 190 or HTTP 401): nothing more can be sent.
     ``report`` says what got through before (set by the sink that raised it)."""
 
-    report: SendReport | None = None
+    report: SentSoFar | None = None
 
 
 class GraphTransientError(GraphError):
