@@ -82,13 +82,13 @@ from journeybridge.adapters.presta_xml import (
     written_id,
 )
 from journeybridge.adapters.protocol import (
+    AdapterBase,
     CheckStep,
     PlanItem,
     PullPage,
     PullResult,
     PullStream,
     Write,
-    collect,
 )
 from journeybridge.adapters.protocol import PullReport as Report
 from journeybridge.adapters.protocol import WriteReport as ApplyReport
@@ -197,7 +197,7 @@ class WriteReport:
         return self.customers_written + self.guest_rows_written
 
 
-class PrestaShopAdapter:
+class PrestaShopAdapter(AdapterBase):
     """A client for one PrestaShop shop's Webservice. ``url`` is the shop's address (the
     Webservice answers under ``/api/``); ``key`` the Webservice key (read access to
     customers, orders, order_states, order_histories, carts, currencies and groups; PUT on
@@ -205,6 +205,7 @@ class PrestaShopAdapter:
     ``state_overrides`` maps state ids or names to a status where the flag rules guess wrong."""
 
     platform = Platform.PRESTASHOP
+    client: PrestaClient
 
     def __init__(
         self,
@@ -621,20 +622,6 @@ class PrestaShopAdapter:
         return PullResult(cursor={"updated": next_at.isoformat()} if next_at else {},
                           full_kinds=("customer", "order", "cart") if since is None else (),
                           deleted={}, incremental=since is not None, report=result)
-
-    def journeys(self) -> Iterator[Journey]:
-        """Pull everything and yield one Journey per person (accounts and guests)."""
-        yield from collect(self.pull()).assemble(self.shop, self.platform).journeys
-
-    @property
-    def requests_sent(self) -> int:
-        """Requests sent so far."""
-        return self.client.requests_sent
-
-    @property
-    def url(self) -> str:
-        """The shop's address."""
-        return self.client.url
 
     # -- the adapter protocol: write-back -----------------------------------------------------
 

@@ -21,6 +21,7 @@ from journeybridge.identity import Assembly, assemble
 from journeybridge.model import Cart, Journey, Order, Person, Platform, RefundRecord, Review
 
 __all__ = [
+    "AdapterBase",
     "CheckStep",
     "Collected",
     "DesiredState",
@@ -228,6 +229,42 @@ class Collected:
         """The journeys these records add up to (:func:`journeybridge.identity.assemble`)."""
         return assemble(shop, platform, self.customers, self.orders, self.carts, self.reviews,
                         self.refunds, anonymous_carts=self.report.anonymous_carts)
+
+
+class _Client(Protocol):
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def requests_sent(self) -> int: ...
+
+
+class AdapterBase:
+    """What every adapter does the same way, from its shop name, platform and HTTP client:
+    its address, its request count and the library's whole-shop ``journeys()``. An adapter
+    class derives from it and sets the three attributes."""
+
+    shop: str
+    platform: Platform
+    client: _Client
+
+    def pull(self, cursor: Mapping[str, str] | None = None) -> PullStream:
+        """Stream the shop's records (see :meth:`ShopAdapter.pull`)."""
+        raise NotImplementedError
+
+    def journeys(self) -> Iterator[Journey]:
+        """Pull everything and yield one Journey per person (accounts and guests)."""
+        yield from collect(self.pull()).assemble(self.shop, self.platform).journeys
+
+    @property
+    def requests_sent(self) -> int:
+        """Requests sent so far."""
+        return self.client.requests_sent
+
+    @property
+    def url(self) -> str:
+        """The shop's address."""
+        return self.client.url
 
 
 def collect(stream: PullStream) -> Collected:

@@ -35,6 +35,7 @@ from journeybridge.adapters.paging import (
     skip_line,
 )
 from journeybridge.adapters.protocol import (
+    AdapterBase,
     CheckStep,
     DesiredState,
     PlanItem,
@@ -43,7 +44,6 @@ from journeybridge.adapters.protocol import (
     PullStream,
     Write,
     WriteReport,
-    collect,
 )
 from journeybridge.adapters.protocol import PullReport as Report
 from journeybridge.adapters.woo_client import WooClient, WooResponse
@@ -110,11 +110,12 @@ class PullReport:
         return len(self.skipped)
 
 
-class WooCommerceAdapter:
+class WooCommerceAdapter(AdapterBase):
     """A client for one WooCommerce shop. ``url`` is the WordPress site address; keys are the
     REST API consumer key and secret (read, or read/write for write-back)."""
 
     platform = Platform.WOOCOMMERCE
+    client: WooClient
 
     def __init__(
         self,
@@ -412,20 +413,6 @@ class WooCommerceAdapter:
             report.customers += len(people)
             if people:
                 yield people
-
-    def journeys(self) -> Iterator[Journey]:
-        """Pull everything and yield one Journey per person (registered and guests)."""
-        yield from collect(self.pull()).assemble(self.shop, self.platform).journeys
-
-    @property
-    def requests_sent(self) -> int:
-        """Requests sent so far."""
-        return self.client.requests_sent
-
-    @property
-    def url(self) -> str:
-        """The shop's address."""
-        return self.client.url
 
     # -- the adapter protocol: write-back -----------------------------------------------------
 

@@ -194,6 +194,15 @@ class StateStore(ABC):
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.dialect == "postgres" else sql
 
+    def _select_in(self, cur: Any, sql: str, params: tuple[Any, ...],
+                   values: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql`` for every one of ``values``: its ``IN ({marks})`` is filled
+        with up to 500 placeholders at a time, after ``params``."""
+        for part in _chunks(values):
+            marks = ", ".join("?" for _ in part)
+            cur.execute(self._sql(sql.format(marks=marks)), (*params, *part))
+            yield from cur.fetchall()
+
     def migrate(self) -> tuple[int, int]:
         """Bring the schema up to date in one transaction; returns (before, after) versions."""
         try:
@@ -248,13 +257,10 @@ class StateStore(ABC):
             stored: dict[tuple[str, str], tuple[str, int]] = {}
             for kind in {r.kind for r in rows}:
                 ids = [r.id for r in rows if r.kind == kind]
-                for part in _chunks(ids):
-                    marks = ", ".join("?" for _ in part)
-                    cur.execute(self._sql(
-                        f"SELECT id, data, deleted FROM records WHERE shop = ? AND kind = ? "  # noqa: S608
-                        f"AND id IN ({marks})"), (shop, kind, *part))
-                    for record_id, data, deleted in cur.fetchall():
-                        stored[(kind, str(record_id))] = (str(data), int(deleted))
+                for record_id, data, deleted in self._select_in(
+                        cur, "SELECT id, data, deleted FROM records WHERE shop = ? AND kind = ? "
+                        "AND id IN ({marks})", (shop, kind), ids):
+                    stored[(kind, str(record_id))] = (str(data), int(deleted))
             for row in rows:
                 before = stored.get((row.kind, row.id))
                 data = row.data
@@ -323,14 +329,11 @@ class StateStore(ABC):
         with self.transaction() as cur:
             for column, values in (("customer_id", sorted(customer_ids)),
                                    ("email", sorted(emails))):
-                for part in _chunks(values):
-                    marks = ", ".join("?" for _ in part)
-                    cur.execute(self._sql(
-                        f"SELECT {_INDEX_COLUMNS} FROM records WHERE shop = ? "  # noqa: S608
-                        f"AND deleted = 0 AND {column} IN ({marks})"), (shop, *part))
-                    for raw in cur.fetchall():
-                        row = IndexRow.of(raw)
-                        found[(row.kind, row.id)] = row
+                for raw in self._select_in(
+                        cur, f"SELECT {_INDEX_COLUMNS} FROM records WHERE shop = ? "  # noqa: S608
+                        f"AND deleted = 0 AND {column} IN ({{marks}})", (shop,), values):
+                    row = IndexRow.of(raw)
+                    found[(row.kind, row.id)] = row
         return list(found.values())
 
     def all_index_rows(self, shop: str) -> Iterator[list[IndexRow]]:
@@ -375,24 +378,18 @@ class StateStore(ABC):
         """The refund records (not deleted) of these orders."""
         found: list[IndexRow] = []
         with self.transaction() as cur:
-            for part in _chunks(sorted(set(order_ids))):
-                marks = ", ".join("?" for _ in part)
-                cur.execute(self._sql(
-                    f"SELECT {_INDEX_COLUMNS} FROM records WHERE shop = ? AND kind = 'refund' "  # noqa: S608
-                    f"AND deleted = 0 AND order_ref IN ({marks})"), (shop, *part))
-                found.extend(IndexRow.of(row) for row in cur.fetchall())
+            found.extend(IndexRow.of(row) for row in self._select_in(
+                cur, f"SELECT {_INDEX_COLUMNS} FROM records WHERE shop = ? AND kind = 'refund' "  # noqa: S608
+                "AND deleted = 0 AND order_ref IN ({marks})", (shop,), sorted(set(order_ids))))
         return found
 
     def owners_of_orders(self, shop: str, order_ids: Sequence[str]) -> dict[str, str | None]:
         """The person each of these orders is assigned to (refunds follow their order)."""
         out: dict[str, str | None] = {}
         with self.transaction() as cur:
-            for part in _chunks(sorted(set(order_ids))):
-                marks = ", ".join("?" for _ in part)
-                cur.execute(self._sql(
-                    f"SELECT id, person_key FROM records WHERE shop = ? AND kind = 'order' "  # noqa: S608
-                    f"AND deleted = 0 AND id IN ({marks})"), (shop, *part))
-                out.update((str(i), key or None) for i, key in cur.fetchall())
+            out.update((str(i), key or None) for i, key in self._select_in(
+                cur, "SELECT id, person_key FROM records WHERE shop = ? AND kind = 'order' "
+                "AND deleted = 0 AND id IN ({marks})", (shop,), sorted(set(order_ids))))
         return out
 
     def count_stale(self, shop: str) -> int:
@@ -440,13 +437,10 @@ class StateStore(ABC):
         """The stored records (kind, id, JSON) of each of ``keys`` (not deleted)."""
         out: dict[str, list[tuple[str, str, str]]] = {key: [] for key in keys}
         with self.transaction() as cur:
-            for part in _chunks(list(keys)):
-                marks = ", ".join("?" for _ in part)
-                cur.execute(self._sql(
-                    f"SELECT person_key, kind, id, data FROM records WHERE shop = ? "  # noqa: S608
-                    f"AND deleted = 0 AND person_key IN ({marks})"), (shop, *part))
-                for key, kind, record_id, data in cur.fetchall():
-                    out[str(key)].append((str(kind), str(record_id), str(data)))
+            for key, kind, record_id, data in self._select_in(
+                    cur, "SELECT person_key, kind, id, data FROM records WHERE shop = ? "
+                    "AND deleted = 0 AND person_key IN ({marks})", (shop,), list(keys)):
+                out[str(key)].append((str(kind), str(record_id), str(data)))
         return out
 
     def put_people(self, shop: str, rows: Sequence[PersonRow], gone: Sequence[str] = ()) -> None:
@@ -622,14 +616,10 @@ class StateStore(ABC):
         """The last known stage of each of ``keys`` that has one."""
         out: dict[str, StageRow] = {}
         with self.transaction() as cur:
-            for part in _chunks(list(keys)):
-                marks = ", ".join("?" for _ in part)
-                cur.execute(self._sql(
-                    f"SELECT person_key, stage, since, segments FROM stages WHERE shop = ? "  # noqa: S608
-                    f"AND person_key IN ({marks})"), (shop, *part))
-                out.update((str(key), StageRow(stage, since, tuple(x for x in segs.split(",")
-                                                                    if x)))
-                           for key, stage, since, segs in cur.fetchall())
+            out.update((str(key), StageRow(stage, since, tuple(x for x in segs.split(",") if x)))
+                       for key, stage, since, segs in self._select_in(
+                           cur, "SELECT person_key, stage, since, segments FROM stages "
+                           "WHERE shop = ? AND person_key IN ({marks})", (shop,), list(keys)))
         return out
 
     def clear_pending(self, shop: str) -> None:
