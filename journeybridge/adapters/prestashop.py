@@ -20,6 +20,15 @@ the pages missed is fetched by id. The next cursor is the latest ``date_upd`` th
 wrote among the records read (never our clock, airbyte#13824), at most the pull's start, minus
 ``incremental_overlap``; a pull that saw nothing keeps the cursor.
 
+**Addresses.** A person gets the city, postcode, country (``countries``' ``iso_code``) and
+phone of their customer row's latest address that is not deleted; an order those of its
+invoice address, else its delivery address. Addresses are read in bulk with the fields the
+journey uses only: ``filter[id_customer]=[a|b|...]`` per page of customer rows, and by id the
+order addresses not read that way. An incremental pull also lists the addresses changed in its
+window (ids and owners only) and reads their owners again. ``birthday`` (``0000-00-00``: none)
+and ``id_gender`` (1 male, 2 female in a stock shop; there is no ``genders`` resource in the
+Webservice) fill the Person's birthday and gender.
+
 **Order states** are read from ``order_states`` and mapped by flags and names, never by id
 (:func:`journeybridge.adapters.presta_mapping.state_status`). ``Order.history`` holds every
 ``order_histories`` row (when each state was reached) and ends in the current state.
@@ -63,6 +72,8 @@ from journeybridge.adapters.http import RetryPolicy
 from journeybridge.adapters.paging import batched, convert_records, offset_pages
 from journeybridge.adapters.presta_client import PrestaClient
 from journeybridge.adapters.presta_mapping import (
+    ADDRESS_FIELDS,
+    Address,
     CustomerRow,
     OrderState,
     PrestaMapping,
@@ -136,8 +147,8 @@ EVENT_PAGES = {
 """The storefront page each Conversions API event happens on (path after the shop URL)."""
 FRESH_ROWS_MAX = 250_000
 """Customer rows a pull keeps (whole JSON, about 1.5 KB each) for writes that follow it."""
-READS = ("customers", "orders", "order_states", "order_histories", "carts", "currencies",
-         "groups")
+READS = ("customers", "addresses", "countries", "orders", "order_states", "order_histories",
+         "carts", "currencies", "groups")
 """The Webservice resources a key must be allowed to read for a pull."""
 
 
@@ -200,7 +211,8 @@ class WriteReport:
 class PrestaShopAdapter:
     """A client for one PrestaShop shop's Webservice. ``url`` is the shop's address (the
     Webservice answers under ``/api/``); ``key`` the Webservice key (read access to
-    customers, orders, order_states, order_histories, carts, currencies and groups; PUT on
+    customers, addresses, countries, orders, order_states, order_histories, carts,
+    currencies and groups; PUT on
     customers and POST on groups for write-back). ``timezone_name`` is the shop's time zone;
     ``state_overrides`` maps state ids or names to a status where the flag rules guess wrong."""
 
@@ -250,6 +262,8 @@ class PrestaShopAdapter:
         self._rows: dict[str, CustomerRow] = {}
         self._fetched_rows: list[Person] = []
         self._groups: dict[str, str] = {}
+        self._addresses: dict[str, Address] = {}
+        self._homes: dict[str, Address | None] = {}
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -361,7 +375,84 @@ class PrestaShopAdapter:
         self.mapping.currencies = currencies
         if currencies:
             self.mapping.default_currency = currencies[min(currencies, key=int)]
+        countries = {}
+        for raw in self.list_records("countries", {"display": "[id,iso_code]"}):
+            cid, iso = record_id(raw.get("id")), str(raw.get("iso_code") or "").strip()
+            if cid and len(iso) == 2:
+                countries[cid] = iso.upper()
+        self.mapping.countries = countries
         self._lookups_loaded = True
+
+    # -- addresses ------------------------------------------------------------------------
+
+    def _keep_addresses(self, rows: Iterable[Any]) -> list[Address]:
+        found = []
+        for raw in _dicts(rows):
+            address = self.mapping.address(raw)
+            if address is not None:
+                self._addresses[address.id] = address
+                found.append(address)
+        return found
+
+    def with_addresses(self, people: Sequence[Person]) -> list[Person]:
+        """``people`` with the place and phone of their address (city, postcode, country,
+        phone): for each customer row its latest address that is not deleted. The addresses
+        of rows not seen before are read in bulk (``filter[id_customer]=[a|b|...]``,
+        ``ID_CHUNK`` rows a request)."""
+        wanted = sorted({p.customer_id for p in people if p.customer_id
+                         and p.customer_id not in self._homes}, key=int)
+        for start in range(0, len(wanted), ID_CHUNK):
+            chunk = wanted[start:start + ID_CHUNK]
+            rows = self._list("addresses", {"display": ADDRESS_FIELDS,
+                                            "filter[id_customer]": f"[{'|'.join(chunk)}]"})
+            by_owner: dict[str, list[Address]] = {}
+            for address in self._keep_addresses(rows):
+                if address.customer_id and not address.deleted:
+                    by_owner.setdefault(address.customer_id, []).append(address)
+            for cid in chunk:
+                mine = by_owner.get(cid, [])
+                self._homes[cid] = max(mine, key=lambda a: (a.updated, int(a.id)),
+                                       default=None)
+        out = []
+        for person in people:
+            home = self._homes.get(person.customer_id or "")
+            out.append(person if home is None else person.model_copy(update=home.fields()))
+        return out
+
+    def _order_addresses(self, raws: Iterable[Any]) -> None:
+        """Read the invoice and delivery addresses of these orders not read yet, by id."""
+        wanted = set()
+        for raw in _dicts(raws):
+            for name in ("id_address_invoice", "id_address_delivery"):
+                aid = record_id(raw.get(name))
+                if aid is not None and aid not in self._addresses:
+                    wanted.add(aid)
+        if wanted:
+            self._keep_addresses(self.by_ids("addresses", wanted, display=ADDRESS_FIELDS))
+
+    def _order_address(self, raw: Mapping[str, Any]) -> Address | None:
+        for name in ("id_address_invoice", "id_address_delivery"):
+            address = self._addresses.get(record_id(raw.get(name)) or "")
+            if address is not None:
+                return address
+        return None
+
+    def _address_owners(self, since: datetime, until: datetime) -> set[str]:
+        """The customer rows whose addresses changed in ``[since, until]`` (ids only)."""
+        window = self._window(since, until)
+        params = {**{k: v for k, v in window.items() if k != "sort"}, "sort": "[id_ASC]",
+                  "display": "[id,id_customer]", "filter[id_customer]": ">[0]"}
+        owners: set[str] = set()
+        for page in self.pages("addresses", params, self.history_page_size):
+            for raw in _dicts(page):
+                owner = record_id(raw.get("id_customer"))
+                aid = record_id(raw.get("id"))
+                if owner:
+                    owners.add(owner)
+                    self._homes.pop(owner, None)
+                if aid:
+                    self._addresses.pop(aid, None)
+        return owners
 
     def groups(self) -> dict[str, str]:
         """The shop's customer groups, id -> name (the first language's name)."""
@@ -518,12 +609,14 @@ class PrestaShopAdapter:
                                 for r in _dicts(listed)), report)
             batches = [(listed, self._histories(ids, report))]
         for raws, histories in batches:
+            self._order_addresses(raws)
 
             def convert(raw: dict[str, Any], histories: Mapping[str, Any] = histories
                         ) -> Order:
                 oid = record_id(raw.get("id")) or ""
                 row = self._rows.get(record_id(raw.get("id_customer")) or "")
-                return self.mapping.order(raw, row, histories.get(oid, ()))
+                return self.mapping.order(raw, row, histories.get(oid, ()),
+                                          self._order_address(raw))
 
             for order in self._convert(raws, convert, report, seen, "orders"):
                 report.orders += 1
@@ -576,14 +669,17 @@ class PrestaShopAdapter:
         self._rows = {}
         self._fresh = {}
         self._fetched_rows = []
+        self._addresses = {}
+        self._homes = {}
         self.load_lookups()
+        moved = self._address_owners(since, start) if since is not None else set()
         stamps: list[datetime] = []
         read: set[str] = set()
         for people in batched(self.iter_customers(report, since=since, until=start),
                                self.page_size):
             stamps.extend(p.modified_at for p in people if p.modified_at)
             read.update(p.customer_id or "" for p in people)
-            yield PullPage("customer", people)
+            yield PullPage("customer", self.with_addresses(people))
         for orders in batched(self.iter_orders(report, since=since, until=start),
                                self.page_size):
             stamps.extend(o.modified_at for o in orders if o.modified_at)
@@ -595,10 +691,10 @@ class PrestaShopAdapter:
             pointed.update(c.customer_id or "" for c in carts)
             yield PullPage("cart", carts)
         if since is not None:
-            self._missing_rows(pointed, report)
+            self._missing_rows(pointed | moved, report)
             extra = [p for p in self._fetched_rows if (p.customer_id or "") not in read]
             for people in batched(extra, self.page_size):
-                yield PullPage("customer", people)
+                yield PullPage("customer", self.with_addresses(people))
         self.groups()
         latest = max((s for s in stamps if s <= start), default=None)
         ahead = [s for s in stamps if s > start + timedelta(minutes=2)]
