@@ -494,7 +494,11 @@ class _Addresses(_DataTable):
                 "address1": addr.address_1, "address2": addr.address_2,
                 "postcode": addr.postcode, "city": addr.city, "other": "", "phone": addr.phone,
                 "phone_mobile": "", "dni": "", "deleted": "0", "date_add": added,
-                "date_upd": added}
+                "date_upd": added, **self._changes().get(rid, {})}
+
+    def _changes(self) -> dict[int, Record]:
+        with self.data.state.lock:
+            return {k: dict(v) for k, v in self.data.state.address_changes.items()}
 
 
 class _OrderDetails(_DataTable):
