@@ -51,6 +51,7 @@ else:  # pragma: no cover - Python 3.10
 __all__ = [
     "CONFIG_ENV",
     "Config",
+    "EventsConfig",
     "Secrets",
     "ShopConfig",
     "StagesConfig",
@@ -111,6 +112,57 @@ _GROUP_NAME_BAD = re.compile(r"[<>={}]")
 _PRESTA_ONLY = ("stage_groups", "group_prefix")
 
 
+class EventsConfig(_Strict):
+    """How ``export-events`` turns this shop's journeys into Conversions API events: the
+    pixel (dataset) id, where consent is recorded (``all``, ``newsletter``, ``meta`` with
+    ``consent_key``, ``list`` with ``consent_list``, a file relative to the configuration),
+    what happens without consent (``drop`` or ``ldu``), the action source of events whose
+    browser is unknown, the newsletter event, the environment variable holding the access
+    token, and a test event code (Events Manager > Test events). Command-line options win."""
+
+    pixel_id: str | None = None
+    consent: Literal["all", "newsletter", "meta", "list"] = "all"
+    consent_key: str | None = None
+    consent_list: str | None = None
+    without_consent: Literal["drop", "ldu"] = "drop"
+    action_source: Literal["other", "system_generated"] = "other"
+    newsletter_event: Literal["Subscribe", "Lead"] = "Subscribe"
+    token_env: str | None = None
+    test_event_code: str | None = None
+
+    @field_validator("pixel_id")
+    @classmethod
+    def _pixel(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{5,20}", value.strip()):
+            raise ValueError("expected the pixel (dataset) id: digits only")
+        return value.strip() if value is not None else None
+
+    @field_validator("token_env")
+    @classmethod
+    def _token_env(cls, value: str | None) -> str | None:
+        if value is not None and (not _ENV_NAME.match(value) or _looks_like_a_key(value)):
+            raise ValueError("expected the name of an environment variable holding the access "
+                             "token, not the token itself")
+        return value
+
+    @model_validator(mode="after")
+    def _consent_parts(self) -> EventsConfig:
+        if self.consent == "meta" and not self.consent_key:
+            raise ValueError("consent = \"meta\" needs consent_key (the meta key)")
+        if self.consent == "list" and not self.consent_list:
+            raise ValueError("consent = \"list\" needs consent_list (a file of e-mails)")
+        return self
+
+    def consent_path(self, config_path: Path | None) -> Path | None:
+        """``consent_list`` as a path (relative to the configuration file), or None."""
+        if not self.consent_list:
+            return None
+        path = Path(self.consent_list).expanduser()
+        if not path.is_absolute() and config_path is not None:
+            path = config_path.parent / path
+        return path
+
+
 class ShopConfig(_Strict):
     """One shop: where it is, how to talk to it, and what to write back.
 
@@ -137,6 +189,7 @@ class ShopConfig(_Strict):
     stage_groups: dict[Stage, str] = Field(default_factory=dict)
     group_prefix: str = Field("Journey: ", max_length=GROUP_NAME_MAX - 1)
     full_customers_hours: float = Field(24.0, gt=0, le=24 * 365)
+    events: EventsConfig = Field(default_factory=EventsConfig)
 
     @model_validator(mode="after")
     def _platform_keys(self) -> ShopConfig:
@@ -551,6 +604,17 @@ write_guest_orders = true          # guests' values go on their latest order's m
 # or other variable names:
 # key_env = "MYSHOP_WC_KEY"
 # secret_env = "MYSHOP_WC_SECRET"
+
+# [shops.myshop.events]               # export-events: Conversions API settings
+# pixel_id = "1234567890"             # the pixel (dataset) id
+# consent = "newsletter"              # all, newsletter, meta (consent_key), list (consent_list)
+# consent_key = "meta_consent"        # with consent = "meta"
+# consent_list = "consent.txt"        # with consent = "list": e-mails, one a line
+# without_consent = "drop"            # or "ldu": sent with Limited Data Use
+# action_source = "other"             # events without a known browser; or "system_generated"
+# newsletter_event = "Subscribe"      # or "Lead"
+# token_env = "JOURNEYBRIDGE_META_ACCESS_TOKEN"  # the variable holding the access token
+# test_event_code = "TEST12345"       # Events Manager > Test events
 
 # A PrestaShop shop (1.7 / 8.x Webservice): each stage becomes a customer group, created when
 # missing; people join their stage's group and leave the other journey groups, nothing else.
