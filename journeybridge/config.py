@@ -109,7 +109,7 @@ class _Strict(BaseModel):
 GROUP_NAME_MAX = 32
 """PrestaShop's limit on a customer group's name."""
 _GROUP_NAME_BAD = re.compile(r"[<>={}]")
-_PRESTA_ONLY = ("stage_groups", "group_prefix")
+_PRESTA_ONLY = ("stage_groups", "group_prefix", "segment_groups")
 
 
 class EventsConfig(_Strict):
@@ -170,7 +170,8 @@ class ShopConfig(_Strict):
     get one customer group per stage: ``stage_groups`` names a stage's group, else the group is
     ``group_prefix`` + the stage's label (``"Journey: "`` + ``"loyalty"``). For PrestaShop,
     ``query_string_auth`` sends the key as ``?ws_key=`` and ``write_guest_orders`` puts guest
-    checkout rows into their group too."""
+    checkout rows into their group too. ``segment_groups`` (opt-in) writes segments as
+    groups too, each called ``group_prefix`` + the segment's name."""
 
     name: str = ""
     platform: Literal["woocommerce", "prestashop"] = "woocommerce"
@@ -188,6 +189,7 @@ class ShopConfig(_Strict):
     secret_env: str | None = None
     stage_groups: dict[Stage, str] = Field(default_factory=dict)
     group_prefix: str = Field("Journey: ", max_length=GROUP_NAME_MAX - 1)
+    segment_groups: bool = False
     full_customers_hours: float = Field(24.0, gt=0, le=24 * 365)
     events: EventsConfig = Field(default_factory=EventsConfig)
 
@@ -213,6 +215,10 @@ class ShopConfig(_Strict):
     def group_name(self, stage: Stage, label: str) -> str:
         """The PrestaShop customer group of ``stage`` whose configured label is ``label``."""
         return self.stage_groups.get(stage) or f"{self.group_prefix}{label}"
+
+    def segment_group_name(self, segment: str) -> str:
+        """The PrestaShop customer group of the segment called ``segment``."""
+        return f"{self.group_prefix}{segment}"
 
     @field_validator("url")
     @classmethod
@@ -318,9 +324,19 @@ class Config(_Strict):
         for shop in self.shops.values():
             if shop.platform != "prestashop":
                 continue
+            stage_names = set()
             for stage in Stage:
                 name = shop.group_name(stage, self.stages.label(stage))
                 _check_group_name(name, f"shops.{shop.name}: the group of stage {stage.value}")
+                stage_names.add(name)
+            if not shop.segment_groups:
+                continue
+            for segment in self.segments:
+                name = shop.segment_group_name(segment)
+                where = f"shops.{shop.name}: the group of segment {segment}"
+                _check_group_name(name, where)
+                if name in stage_names:
+                    raise ValueError(f"{where}: {name!r} is also a stage's group")
         return self
 
     def adapter_options(self, shop: ShopConfig) -> dict[str, Any]:
@@ -332,10 +348,13 @@ class Config(_Strict):
             "verify_ssl": shop.verify_ssl, "timezone_name": shop.timezone,
             "write_guests": shop.write_guest_orders}
         if shop.platform == "prestashop":
+            segments = ({name: shop.segment_group_name(name) for name in self.segments}
+                        if shop.segment_groups else {})
             return {**common, "key_in_query": shop.query_string_auth,
                     "stage_groups": {stage.value: shop.group_name(stage,
                                                                   self.stages.label(stage))
-                                     for stage in Stage}}
+                                     for stage in Stage},
+                    "segment_groups": segments}
         return {**common, "query_string_auth": shop.query_string_auth,
                 "newsletter_key": shop.newsletter_key,
                 "newsletter_date_key": shop.newsletter_date_key,
@@ -625,6 +644,7 @@ write_guest_orders = true          # guests' values go on their latest order's m
 # group_prefix = "Journey: "           # groups "Journey: loyalty", ... (32 characters max)
 # stage_groups = { at_risk = "Win-back", loyalty = "VIP" }  # or name groups per stage
 # write_guest_orders = true            # guest checkout rows join their group too
+# segment_groups = false               # true: each segment is a group too ("Journey: " + name)
 # query_string_auth = false            # true: send the key as ?ws_key= (PHP as CGI)
 # Secret: the Webservice key in JOURNEYBRIDGE_MYPRESTA_KEY (no secret needed).
 '''

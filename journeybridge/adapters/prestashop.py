@@ -46,7 +46,9 @@ of unknown visitors (``id_customer`` 0) are not read, only counted (``anonymous_
 **Write-back.** One customer group per stage (names from the caller, e.g. "Journey:
 Loyalty"), created when missing (``POST groups``, XML, every language, no reduction). A person
 is added to their stage's group and removed from the other journey groups; every other group
-and the default group stay as they are. Only rows whose groups (as this pull saw them in the
+and the default group stay as they are. With ``segment_groups`` (segment name -> group name,
+opt-in) a person is also put into the group of each of their segments and taken out of the
+other segment groups, in the same write. Only rows whose groups (as this pull saw them in the
 shop) differ are written, so a rerun after a killed run writes nothing twice. Each write is
 read-modify-write: ``GET customers/{id}`` (XML, the whole object, password hash included),
 compare its ``date_upd`` with the pulled one (changed: re-plan from the fresh object's groups
@@ -178,8 +180,9 @@ class PullReport:
 
 @dataclass(frozen=True)
 class GroupWrite:
-    """Put one customer row into ``group`` (a name) and out of the other journey groups.
-    ``groups`` and ``date_upd`` are the row as the pull saw it."""
+    """Put one customer row into ``group`` (a name) and its ``segments`` groups (names), and
+    out of the other journey groups. ``groups`` and ``date_upd`` are the row as the pull saw
+    it."""
 
     person_key: str
     customer_id: str
@@ -187,6 +190,7 @@ class GroupWrite:
     groups: tuple[str, ...]
     date_upd: datetime | None
     is_guest: bool = False
+    segments: tuple[str, ...] = ()
 
 
 @dataclass
@@ -235,6 +239,7 @@ class PrestaShopAdapter:
         state_overrides: Mapping[str, OrderStatus] | None = None,
         incremental_overlap: timedelta = timedelta(minutes=5),
         stage_groups: Mapping[str, str] | None = None,
+        segment_groups: Mapping[str, str] | None = None,
         write_guests: bool = True,
         fresh_seconds: float = 600.0,
     ) -> None:
@@ -252,6 +257,7 @@ class PrestaShopAdapter:
         self.overlap = incremental_overlap
         self.state_overrides = dict(state_overrides or {})
         self.stage_groups = dict(stage_groups or {})
+        self.segment_groups = dict(segment_groups or {})
         self.write_guests = write_guests
         self.own_meta_prefix = ""
         self.fresh_seconds = fresh_seconds
@@ -744,7 +750,7 @@ class PrestaShopAdapter:
                             "date_upd": r.modified_at.isoformat() if r.modified_at else None,
                             "guest": r.is_guest} for r in live]}
         names = dict(self._groups)
-        managed = set(self.stage_groups.values())
+        managed = self._managed()
         held = {"groups": sorted({names[g] for r in live for g in r.groups
                                   if names.get(g) in managed})}
         return target, held
@@ -755,7 +761,7 @@ class PrestaShopAdapter:
         kept); guests only when ``write_guests``. Returns the writes and how many people have
         no row to write to."""
         shop_groups = dict(self._groups)
-        managed = set(self.stage_groups.values())
+        managed = self._managed()
         managed_ids = {gid for gid, name in shop_groups.items() if name in managed}
         id_of = {name: gid for gid, name in sorted(shop_groups.items(),
                                                    key=lambda kv: id_order(kv[0]), reverse=True)}
@@ -770,15 +776,23 @@ class PrestaShopAdapter:
                 unwritable += 1
                 continue
             name = self.stage_groups.get(desired.stage, desired.label)
-            wanted = id_of.get(name)
+            segments = sorted({self.segment_groups[s] for s in desired.segments
+                               if s in self.segment_groups} - {name})
+            wanted = [id_of.get(n) for n in (name, *segments)]
             for row in rows:
                 groups = [str(g) for g in row.get("groups", ())]
-                if wanted is not None and groups == _target_groups(groups, managed_ids,
-                                                                   wanted):
+                if None not in wanted and groups == _target_groups(
+                        groups, managed_ids, [w for w in wanted if w is not None]):
                     continue
                 writes.append(Write(desired.person_key, "customer", str(row["id"]),
-                                    {"group": name, "target": dict(item.target)}))
+                                    {"group": name, "segments": segments,
+                                     "target": dict(item.target)}))
         return writes, unwritable
+
+    def _managed(self) -> set[str]:
+        """The names of the groups journeybridge manages: every stage's and (opt-in) every
+        segment's."""
+        return set(self.stage_groups.values()) | set(self.segment_groups.values())
 
     def apply(self, writes: Sequence[Write]) -> ApplyReport:
         """Create missing journey groups, then read-modify-write each row (see
@@ -786,15 +800,16 @@ class PrestaShopAdapter:
         person's new target: their rows with the groups as sent."""
         if not writes:
             return ApplyReport()
-        managed = sorted(set(self.stage_groups.values()))
+        managed = sorted(self._managed())
         done = self.write_groups([_group_write(w) for w in writes], journey_groups=managed)
         report = ApplyReport(written=done.written, failed=list(done.failed),
                              requests=done.requests, conflicts=done.conflicts)
         failed = {line.split(":", 1)[0].removeprefix("customer ") for line in done.failed}
         id_of = {name: gid for gid, name in self._groups.items()}
         managed_ids = {id_of[name] for name in managed if name in id_of}
-        wanted_of = {w.record_id: id_of.get(str(w.values["group"])) for w in writes
-                     if w.record_id not in failed}
+        wanted_of = {w.record_id: [gid for gid in (id_of.get(n) for n in (
+                         str(w.values["group"]), *w.values.get("segments", ()))) if gid]
+                     for w in writes if w.record_id not in failed}
         for write in writes:
             if write.person_key in report.updates:
                 continue
@@ -918,14 +933,16 @@ class PrestaShopAdapter:
         before = self.client.requests_sent
         if not writes:
             return report
-        managed = set(journey_groups or ()) | {w.group for w in writes}
+        managed = set(journey_groups or ()) | {g for w in writes for g in (w.group,
+                                                                            *w.segments)}
         id_of = self.ensure_groups(managed, report)
         managed_ids = set(id_of.values())
         self._verify_fresh(writes)
         outcomes: list[tuple[GroupWrite, str]] = []
         with ThreadPoolExecutor(max_workers=self.concurrency,
                                 thread_name_prefix="journeybridge-write") as pool:
-            futures = [(w, pool.submit(self._write_one, w, id_of[w.group], managed_ids))
+            futures = [(w, pool.submit(self._write_one, w,
+                                       [id_of[g] for g in (w.group, *w.segments)], managed_ids))
                        for w in writes]
             for write, future in futures:
                 try:
@@ -988,7 +1005,8 @@ class PrestaShopAdapter:
             return None  # read it from the shop instead, which reports it properly
         return copy if write.date_upd is not None and upd == write.date_upd else None
 
-    def _write_one(self, write: GroupWrite, wanted: str, managed_ids: set[str]) -> str:
+    def _write_one(self, write: GroupWrite, wanted: Sequence[str],
+                   managed_ids: set[str]) -> str:
         """Read-modify-write one row; returns ``written``, ``already``, a failure text, each
         prefixed ``conflict:`` when the row changed since the pull. The row is read again
         (``GET``) unless this adapter's pull read it moments ago (:meth:`_fresh_copy`), which
@@ -1034,11 +1052,12 @@ class PrestaShopAdapter:
 
 
 def _target_groups(current: Sequence[str], managed_ids: Collection[str],
-                   wanted: str | None) -> list[str]:
-    """``current`` without the journey groups, plus ``wanted`` (order kept, added last)."""
-    kept = [g for g in current if g not in managed_ids or g == wanted]
-    if wanted is not None and wanted not in kept:
-        kept.append(wanted)
+                   wanted: str | Sequence[str] | None) -> list[str]:
+    """``current`` without the journey groups, plus ``wanted`` (one id or several; order
+    kept, added last)."""
+    want = [wanted] if isinstance(wanted, str) else list(wanted or ())
+    kept = [g for g in current if g not in managed_ids or g in want]
+    kept.extend(w for w in want if w not in kept)
     return kept
 
 
@@ -1053,6 +1072,7 @@ def _group_write(write: Write) -> GroupWrite:
     upd = row.get("date_upd")
     return GroupWrite(person_key=write.person_key, customer_id=write.record_id,
                       group=str(write.values["group"]),
+                      segments=tuple(str(s) for s in write.values.get("segments", ())),
                       groups=tuple(str(g) for g in row.get("groups", ())),
                       date_upd=datetime.fromisoformat(upd) if upd else None,
                       is_guest=bool(row.get("guest")))
