@@ -110,6 +110,10 @@ def test_export_events_from_the_state_without_the_shops_key(
     assert from_state and {e["event_name"] for e in from_state} == KINDS
     # the same events with the same ids (the sync wrote groups, which no event depends on)
     assert sorted(e["event_id"] for e in from_state) == sorted(e["event_id"] for e in from_shop)
+    # ... and the same customer information: the store keeps place, birthday and gender
+    assert sorted(json.dumps(e, sort_keys=True) for e in from_state) == sorted(
+        json.dumps(e, sort_keys=True) for e in from_shop)
+    assert any("db" in e["user_data"] and "ge" in e["user_data"] for e in from_state)
     wrong = run(["export-events", "--url", shop.url, "--from-state", "--out", "-"], env)
     assert wrong.exit_code == 2
 

@@ -151,3 +151,43 @@ def test_an_incremental_pull_reads_the_owner_of_a_changed_address() -> None:
     assert (moved[0].city, moved[0].postcode, moved[0].country) == ("Brussel", "1000", "BE")
     assert moved[0].modified_at == owner.modified_at  # the row itself did not change
     assert len(second.customers) < 5  # only what changed
+
+
+def _row(**values: Any) -> dict[str, Any]:
+    return {"id": 7, "email": "a@example.com", "firstname": "A", "lastname": "B",
+            "date_add": "2026-01-02 10:00:00", "date_upd": "2026-01-02 10:00:00", **values}
+
+
+@pytest.mark.parametrize(("birthday", "expected"), [
+    ("0000-00-00", None), ("", None), (None, None), ("1980-02-29", date(1980, 2, 29)),
+    ("1981-02-29", None), ("1899-12-31", None), ("garbage", None),
+])
+def test_a_birthday_is_a_date_or_none_and_never_rejects_the_row(birthday: Any,
+                                                                expected: date | None) -> None:
+    from journeybridge.adapters.presta_mapping import PrestaMapping
+
+    person = PrestaMapping(shop="s").customer(_row(birthday=birthday))
+    assert person.birthday == expected
+
+
+@pytest.mark.parametrize(("gender", "expected"), [(1, "m"), ("2", "f"), (0, ""), ("9", ""),
+                                                  (None, "")])
+def test_gender_is_read_from_the_stock_gender_ids(gender: Any, expected: str) -> None:
+    from journeybridge.adapters.presta_mapping import PrestaMapping
+
+    assert PrestaMapping(shop="s").customer(_row(id_gender=gender)).gender == expected
+
+
+def test_an_address_row_and_its_country() -> None:
+    from journeybridge.adapters.presta_mapping import PrestaMapping
+
+    mapping = PrestaMapping(shop="s", countries={"13": "NL"})
+    found = mapping.address({"id": 4, "id_customer": "7", "id_country": 13, "city": " Utrecht ",
+                             "postcode": "3511 AB", "phone": "", "phone_mobile": "0612345678",
+                             "deleted": "0", "date_upd": "2026-01-02 10:00:00"})
+    assert found is not None
+    assert found.fields() == {"city": "Utrecht", "postcode": "3511 AB", "country": "NL",
+                              "phone": "0612345678"}
+    assert mapping.address({"id": "x"}) is None
+    unknown = mapping.address({"id": 5, "id_country": 999})
+    assert unknown is not None and unknown.country == ""
