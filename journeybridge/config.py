@@ -51,6 +51,7 @@ else:  # pragma: no cover - Python 3.10
 __all__ = [
     "CONFIG_ENV",
     "Config",
+    "EventsConfig",
     "Secrets",
     "ShopConfig",
     "StagesConfig",
@@ -108,7 +109,58 @@ class _Strict(BaseModel):
 GROUP_NAME_MAX = 32
 """PrestaShop's limit on a customer group's name."""
 _GROUP_NAME_BAD = re.compile(r"[<>={}]")
-_PRESTA_ONLY = ("stage_groups", "group_prefix")
+_PRESTA_ONLY = ("stage_groups", "group_prefix", "segment_groups")
+
+
+class EventsConfig(_Strict):
+    """How ``export-events`` turns this shop's journeys into Conversions API events: the
+    pixel (dataset) id, where consent is recorded (``all``, ``newsletter``, ``meta`` with
+    ``consent_key``, ``list`` with ``consent_list``, a file relative to the configuration),
+    what happens without consent (``drop`` or ``ldu``), the action source of events whose
+    browser is unknown, the newsletter event, the environment variable holding the access
+    token, and a test event code (Events Manager > Test events). Command-line options win."""
+
+    pixel_id: str | None = None
+    consent: Literal["all", "newsletter", "meta", "list"] = "all"
+    consent_key: str | None = None
+    consent_list: str | None = None
+    without_consent: Literal["drop", "ldu"] = "drop"
+    action_source: Literal["other", "system_generated"] = "other"
+    newsletter_event: Literal["Subscribe", "Lead"] = "Subscribe"
+    token_env: str | None = None
+    test_event_code: str | None = None
+
+    @field_validator("pixel_id")
+    @classmethod
+    def _pixel(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{5,20}", value.strip()):
+            raise ValueError("expected the pixel (dataset) id: digits only")
+        return value.strip() if value is not None else None
+
+    @field_validator("token_env")
+    @classmethod
+    def _token_env(cls, value: str | None) -> str | None:
+        if value is not None and (not _ENV_NAME.match(value) or _looks_like_a_key(value)):
+            raise ValueError("expected the name of an environment variable holding the access "
+                             "token, not the token itself")
+        return value
+
+    @model_validator(mode="after")
+    def _consent_parts(self) -> EventsConfig:
+        if self.consent == "meta" and not self.consent_key:
+            raise ValueError("consent = \"meta\" needs consent_key (the meta key)")
+        if self.consent == "list" and not self.consent_list:
+            raise ValueError("consent = \"list\" needs consent_list (a file of e-mails)")
+        return self
+
+    def consent_path(self, config_path: Path | None) -> Path | None:
+        """``consent_list`` as a path (relative to the configuration file), or None."""
+        if not self.consent_list:
+            return None
+        path = Path(self.consent_list).expanduser()
+        if not path.is_absolute() and config_path is not None:
+            path = config_path.parent / path
+        return path
 
 
 class ShopConfig(_Strict):
@@ -118,7 +170,8 @@ class ShopConfig(_Strict):
     get one customer group per stage: ``stage_groups`` names a stage's group, else the group is
     ``group_prefix`` + the stage's label (``"Journey: "`` + ``"loyalty"``). For PrestaShop,
     ``query_string_auth`` sends the key as ``?ws_key=`` and ``write_guest_orders`` puts guest
-    checkout rows into their group too."""
+    checkout rows into their group too. ``segment_groups`` (opt-in) writes segments as
+    groups too, each called ``group_prefix`` + the segment's name."""
 
     name: str = ""
     platform: Literal["woocommerce", "prestashop"] = "woocommerce"
@@ -136,7 +189,9 @@ class ShopConfig(_Strict):
     secret_env: str | None = None
     stage_groups: dict[Stage, str] = Field(default_factory=dict)
     group_prefix: str = Field("Journey: ", max_length=GROUP_NAME_MAX - 1)
+    segment_groups: bool = False
     full_customers_hours: float = Field(24.0, gt=0, le=24 * 365)
+    events: EventsConfig = Field(default_factory=EventsConfig)
 
     @model_validator(mode="after")
     def _platform_keys(self) -> ShopConfig:
@@ -160,6 +215,10 @@ class ShopConfig(_Strict):
     def group_name(self, stage: Stage, label: str) -> str:
         """The PrestaShop customer group of ``stage`` whose configured label is ``label``."""
         return self.stage_groups.get(stage) or f"{self.group_prefix}{label}"
+
+    def segment_group_name(self, segment: str) -> str:
+        """The PrestaShop customer group of the segment called ``segment``."""
+        return f"{self.group_prefix}{segment}"
 
     @field_validator("url")
     @classmethod
@@ -265,9 +324,19 @@ class Config(_Strict):
         for shop in self.shops.values():
             if shop.platform != "prestashop":
                 continue
+            stage_names = set()
             for stage in Stage:
                 name = shop.group_name(stage, self.stages.label(stage))
                 _check_group_name(name, f"shops.{shop.name}: the group of stage {stage.value}")
+                stage_names.add(name)
+            if not shop.segment_groups:
+                continue
+            for segment in self.segments:
+                name = shop.segment_group_name(segment)
+                where = f"shops.{shop.name}: the group of segment {segment}"
+                _check_group_name(name, where)
+                if name in stage_names:
+                    raise ValueError(f"{where}: {name!r} is also a stage's group")
         return self
 
     def adapter_options(self, shop: ShopConfig) -> dict[str, Any]:
@@ -279,10 +348,13 @@ class Config(_Strict):
             "verify_ssl": shop.verify_ssl, "timezone_name": shop.timezone,
             "write_guests": shop.write_guest_orders}
         if shop.platform == "prestashop":
+            segments = ({name: shop.segment_group_name(name) for name in self.segments}
+                        if shop.segment_groups else {})
             return {**common, "key_in_query": shop.query_string_auth,
                     "stage_groups": {stage.value: shop.group_name(stage,
                                                                   self.stages.label(stage))
-                                     for stage in Stage}}
+                                     for stage in Stage},
+                    "segment_groups": segments}
         return {**common, "query_string_auth": shop.query_string_auth,
                 "newsletter_key": shop.newsletter_key,
                 "newsletter_date_key": shop.newsletter_date_key,
@@ -552,6 +624,17 @@ write_guest_orders = true          # guests' values go on their latest order's m
 # key_env = "MYSHOP_WC_KEY"
 # secret_env = "MYSHOP_WC_SECRET"
 
+# [shops.myshop.events]               # export-events: Conversions API settings
+# pixel_id = "1234567890"             # the pixel (dataset) id
+# consent = "newsletter"              # all, newsletter, meta (consent_key), list (consent_list)
+# consent_key = "meta_consent"        # with consent = "meta"
+# consent_list = "consent.txt"        # with consent = "list": e-mails, one a line
+# without_consent = "drop"            # or "ldu": sent with Limited Data Use
+# action_source = "other"             # events without a known browser; or "system_generated"
+# newsletter_event = "Subscribe"      # or "Lead"
+# token_env = "JOURNEYBRIDGE_META_ACCESS_TOKEN"  # the variable holding the access token
+# test_event_code = "TEST12345"       # Events Manager > Test events
+
 # A PrestaShop shop (1.7 / 8.x Webservice): each stage becomes a customer group, created when
 # missing; people join their stage's group and leave the other journey groups, nothing else.
 # [shops.mypresta]
@@ -561,6 +644,7 @@ write_guest_orders = true          # guests' values go on their latest order's m
 # group_prefix = "Journey: "           # groups "Journey: loyalty", ... (32 characters max)
 # stage_groups = { at_risk = "Win-back", loyalty = "VIP" }  # or name groups per stage
 # write_guest_orders = true            # guest checkout rows join their group too
+# segment_groups = false               # true: each segment is a group too ("Journey: " + name)
 # query_string_auth = false            # true: send the key as ?ws_key= (PHP as CGI)
 # Secret: the Webservice key in JOURNEYBRIDGE_MYPRESTA_KEY (no secret needed).
 '''

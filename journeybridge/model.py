@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any
@@ -150,7 +150,8 @@ class Person(_Frozen):
 
     Identity (``key``): ``"customer:<id>"`` for registered customers, ``"guest:<email>"`` with
     the normalized e-mail for guests, so one guest with three orders is one person. ``shop``
-    names the shop the person belongs to.
+    names the shop the person belongs to. ``birthday`` (a date) and ``gender`` (``m``, ``f``,
+    or empty for unknown) are filled where the shop records them (PrestaShop).
     """
 
     shop: str
@@ -166,6 +167,8 @@ class Person(_Frozen):
     state: str = ""
     postcode: str = ""
     country: str = ""
+    birthday: date | None = None
+    gender: str = ""
     roles: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     registered_at: UtcDateTime | None = None
@@ -190,6 +193,13 @@ class Person(_Frozen):
     @classmethod
     def _country(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("gender")
+    @classmethod
+    def _gender(cls, value: str) -> str:
+        if value not in ("", "m", "f"):
+            raise ValueError(f"gender must be 'm', 'f' or empty (unknown), got {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _identity(self) -> Person:

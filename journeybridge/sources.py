@@ -66,12 +66,14 @@ class ShopJourneys:
 
 
 def shop_journeys(config: Config, shop: ShopConfig, store: StateStore | None,
-                  now: datetime | None = None, *, secrets: Secrets | None = None
-                  ) -> ShopJourneys:
+                  now: datetime | None = None, *, secrets: Secrets | None = None,
+                  from_state: bool = False) -> ShopJourneys:
     """Every journey of ``shop`` with its classification as of ``now`` (default: the current
     time), with ``config``'s stage settings and segments: from ``store`` when it holds the
     shop's records, else (no store, or nothing stored yet) from a full pull that is not
     stored. ``secrets`` default to :func:`~journeybridge.config.load_secrets`.
+    ``from_state``: from the store only, never the shop (no secrets needed); ConfigError
+    when the store holds nothing of the shop.
 
     Raises the typed errors of the store and of the shop (ConfigError for missing secrets)."""
     moment = now or datetime.now(timezone.utc)
@@ -80,11 +82,17 @@ def shop_journeys(config: Config, shop: ShopConfig, store: StateStore | None,
         from journeybridge.sync import current_journeys
 
         def secrets_for(cfg: Config, one: ShopConfig) -> Secrets:
+            if from_state:
+                raise ConfigError(f"shops.{one.name}: the state store holds no records of "
+                                  "this shop: run journeybridge sync first (or leave out "
+                                  "--from-state to read the shop itself)")
             return secrets if secrets is not None else load_secrets(cfg, one)
 
         journeys, results, source = current_journeys(config, shop, store, moment,
                                                       secrets_for=secrets_for)
         return ShopJourneys(shop.name, shop.url, journeys, results, moment, settings, source)
+    if from_state:
+        raise ConfigError(f"shops.{shop.name}: --from-state needs a state store")
     from journeybridge.adapters.protocol import collect
     from journeybridge.sync import open_shop_adapter
 

@@ -59,6 +59,20 @@ CASES = [
     Case("carts full", "carts", {**J, "display": "full", "sort": "[id_ASC]", "limit": "3"}),
     Case("groups full", "groups", {**J, "display": "full", "sort": "[id_ASC]", "limit": "3"}),
     Case("currencies full", "currencies", {**J, "display": "full"}),
+    Case("countries ids and iso codes", "countries", {**J, "display": "[id,iso_code]",
+                                                     "sort": "[id_ASC]", "limit": "5"}),
+    Case("countries full", "countries", {**J, "display": "full", "filter[id]": "[13|8|21]"}),
+    Case("one country", "countries/13", J, one_record=True),
+    Case("countries schema synopsis", "countries", {"schema": "synopsis"}),
+    Case("addresses of customers", "addresses",
+         {**J, "filter[id_customer]": "[{customer}|1]",
+          "display": "[id,id_customer,id_country,id_state,postcode,city,phone,phone_mobile,"
+                     "deleted,date_upd]"}),
+    Case("addresses changed, ids and owners", "addresses",
+         {**J, "date": "1", "filter[date_upd]": WIDE, "filter[id_customer]": ">[0]",
+          "display": "[id,id_customer]", "sort": "[id_ASC]", "limit": "3"}),
+    Case("genders is not a resource", "genders", J),
+    Case("product comments are not a resource", "product_comments", J),
     # one record
     Case("one customer", "customers/{customer}", J, one_record=True),
     Case("one customer xml", "customers/{customer}", one_record=True),
@@ -292,7 +306,7 @@ def full_fields(targets: tuple[Target, Target]) -> dict[str, set[str]]:
     """Every field name of customers and orders, as the real shop's display=full lists them."""
     real, _ours = targets
     out = {}
-    for resource in ("customers", "orders"):
+    for resource in ("customers", "orders", "countries"):
         r = requests.get(f"{real.url}/api/{resource}?output_format=JSON&display=full&limit=1",
                          auth=(real.key, ""), timeout=60)
         out[resource] = set(r.json()[resource][0])
@@ -336,7 +350,8 @@ def test_every_resource_list_has_the_same_record_shape(targets: tuple[Target, Ta
     """Whole records of every kind the journey reads, element by element."""
     real, ours = targets
     for resource in ("customers", "orders", "order_histories", "carts", "groups",
-                     "order_states", "addresses", "order_details", "currencies", "products"):
+                     "order_states", "addresses", "order_details", "currencies", "products",
+                     "countries"):
         answers = []
         for t in (real, ours):
             r = requests.get(f"{t.url}/api/{resource}?output_format=JSON&display=full&limit=40",
@@ -349,6 +364,8 @@ def test_every_resource_list_has_the_same_record_shape(targets: tuple[Target, Ta
             # Fixed records (groups 1-3, the order states) are compared with their namesake:
             # the real shop does not type them alike (group 1's show_prices is a number).
             same = [by_id[mine["id"]]] if resource in ("groups", "order_states") else []
+            if resource == "countries":  # the same country: real ids and values
+                assert mine == by_id.get(mine["id"]) or mine["id"] not in by_id, mine
             if resource == "products":
                 # Products differ in kind: which associations they have, and whether
                 # manufacturer_name is a string or false (no manufacturer). Each sandbox product

@@ -77,10 +77,16 @@ def test_names_are_nfc_so_a_combining_accent_hashes_like_the_single_character() 
     assert hash_user_data(CustomerInfo(first_name="Vale\u0301ry")).data["fn"] == VALERY
 
 
-@pytest.mark.parametrize(("raw", "expected"), [  # RULE: lower-case, no punctuation or spaces
+@pytest.mark.parametrize(("raw", "expected"), [  # RULE: lower-case, no punctuation, words kept
     ("O'Brien", "obrien"),
     ("  Anne-Marie ", "annemarie"),
-    ("de Vries", "devries"),
+    ("de Vries", "de vries"),
+    ("van der berg", "van der berg"),
+    ("  Van  der\tBerg ", "van der berg"),
+    ("maría josé", "maría josé"),
+    ("María José.", "maría josé"),
+    ("J. R. R.", "j r r"),
+    ("- -", None),
     ("JOSÉ", "josé"),
     ("Müller", "müller"),
     ("...", None),
@@ -228,3 +234,28 @@ def test_ip_and_user_agent_are_sent_in_clear() -> None:
 
 def test_customer_info_repr_hides_personal_data() -> None:
     assert "anna" not in repr(CustomerInfo(email="anna@example.com", first_name="Anna"))
+
+
+def test_inner_spaces_of_names_are_hashed_as_one_space() -> None:
+    # Meta's SDK keeps the spaces between the words of a name; so does the exporter
+    data = hash_user_data(CustomerInfo(first_name="maría josé", last_name="Van der Berg")).data
+    assert data["fn"] == sha256_hex("maría josé")
+    assert data["ln"] == sha256_hex("van der berg")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("000031612345678", "31612345678"),  # extra zeros before the country code, no country
+    ("0031612345678", "31612345678"),
+    ("00 0031 6 1234 5678", "31612345678"),
+])
+def test_phone_with_extra_leading_zeros_and_no_country(raw: str, expected: str) -> None:
+    assert normalize_phone(raw) == expected
+    assert hash_user_data(CustomerInfo(phone=raw)).data["ph"] == sha256_hex(expected)
+
+
+def test_numbers_given_for_text_fields_are_read_as_text() -> None:
+    info = CustomerInfo(zip=80331, external_id=42, country="de", phone=None)  # type: ignore[arg-type]
+    result = hash_user_data(info)
+    assert result.data["zp"] == sha256_hex("80331")
+    assert result.data["external_id"] == sha256_hex("42")
+    assert "ph" not in result.data and result.problems == []

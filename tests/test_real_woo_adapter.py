@@ -88,9 +88,13 @@ def test_people_are_who_the_seed_says(real_woo: RealWoo, full_pull: Collected,
     reviewers = {f"guest:{r.email}" for r in full_pull.reviews if int(r.id) in orphans}
     assert reviewers  # a reviewer known only by e-mail is a guest person too
     assert set(journeys) == set(expected) | reviewers  # one person per identity
+    written_by = {f"guest:{r['reviewer_email'].strip().lower()}": r["reviewer"]
+                  for r in real_woo_expected["reviews"] if r["id"] in orphans}
     for key in reviewers - set(expected):
         assert [int(r.id) for r in journeys[key].reviews] == sorted(
             int(r.id) for r in full_pull.reviews if f"guest:{r.email}" == key)
+        guest = journeys[key].person
+        assert guest.is_guest and guest.display_name == written_by[key].strip()
     for key, want in expected.items():
         journey = journeys[key]
         assert sorted(int(o.id) for o in journey.orders) == sorted(want["order_ids"]), key

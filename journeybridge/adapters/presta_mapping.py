@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,7 +37,10 @@ from journeybridge.model import (
 from journeybridge.validation import build
 
 __all__ = [
+    "ADDRESS_FIELDS",
+    "STOCK_GENDERS",
     "ZERO_DATES",
+    "Address",
     "CustomerRow",
     "OrderState",
     "PrestaMapping",
@@ -48,6 +51,12 @@ __all__ = [
     "state_status",
 ]
 
+STOCK_GENDERS = {"1": "m", "2": "f"}
+"""``id_gender`` of a stock 8.1.2 shop: 1 "Mr." (type 0, male), 2 "Mrs." (type 1, female); 0
+is unknown. The Webservice has no ``genders`` resource to look them up."""
+ADDRESS_FIELDS = ("[id,id_customer,id_country,id_state,postcode,city,phone,phone_mobile,"
+                  "deleted,date_upd]")
+"""What is read of an address (``display``): where, and how to call; no street, no name."""
 ZERO_DATES = frozenset({"0000-00-00 00:00:00", "0000-00-00", "0000-00-00 00:00"})
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 _TEXT = "%Y-%m-%d %H:%M:%S"
@@ -187,6 +196,39 @@ class CustomerRow:
 
 
 
+@dataclass(frozen=True)
+class Address:
+    """What the journey keeps of an ``addresses`` row: its id, owner, place and phone
+    (``country`` the ISO alpha-2 code of ``id_country``), and whether it is deleted."""
+
+    id: str
+    customer_id: str | None
+    city: str = ""
+    postcode: str = ""
+    country: str = ""
+    phone: str = ""
+    deleted: bool = False
+    updated: str = ""
+
+    def fields(self) -> dict[str, str]:
+        """The Person fields this address fills."""
+        return {"city": self.city, "postcode": self.postcode, "country": self.country,
+                "phone": self.phone}
+
+
+def _birthday(value: Any) -> date | None:
+    """A PrestaShop ``birthday`` (``YYYY-MM-DD``; ``0000-00-00`` or empty: none) as a date;
+    None too for anything that is not a possible date (a birthday never rejects a customer)."""
+    stamp = str(value or "").strip()[:10]
+    if not stamp or stamp.startswith("0000"):
+        return None
+    try:
+        found = date.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return found if found.year >= 1900 else None
+
+
 def _label(kind: str, rid: str | None, raw: Mapping[str, Any]) -> str:
     """``prestashop <kind> <id>`` for messages: the canonical id, else the sent value cut
     short."""
@@ -217,6 +259,8 @@ class PrestaMapping:
     currencies: dict[str, str] = field(default_factory=dict)
     states: dict[str, OrderState] = field(default_factory=dict)
     default_currency: str = "EUR"
+    countries: dict[str, str] = field(default_factory=dict)
+    genders: dict[str, str] = field(default_factory=lambda: dict(STOCK_GENDERS))
 
     def __post_init__(self) -> None:
         self._zone = ZoneInfo(self.timezone)
@@ -293,6 +337,20 @@ class PrestaMapping:
 
     # -- records ------------------------------------------------------------------------------
 
+    def address(self, raw: Mapping[str, Any]) -> Address | None:
+        """An ``addresses`` row, or None without a usable id. ``country`` comes from
+        :attr:`countries` (empty for an id the shop does not list); ``phone`` is the
+        landline, else the mobile number."""
+        aid = record_id(raw.get("id"))
+        if aid is None:
+            return None
+        owner = record_id(raw.get("id_customer"))
+        phone = text(raw.get("phone")) or text(raw.get("phone_mobile"))
+        return Address(aid, owner, city=text(raw.get("city")), postcode=text(raw.get("postcode")),
+                       country=self.countries.get(record_id(raw.get("id_country")) or "", ""),
+                       phone=phone, deleted=flag(raw.get("deleted")),
+                       updated=str(raw.get("date_upd") or ""))
+
     def order_state(self, raw: Mapping[str, Any]) -> OrderState:
         """An ``order_states`` record. Raises InvalidRecord without a usable id."""
         state_id = record_id(raw.get("id"))
@@ -339,6 +397,8 @@ class PrestaMapping:
                 "email": email,
                 "first_name": text(raw.get("firstname")),
                 "last_name": text(raw.get("lastname")),
+                "birthday": _birthday(raw.get("birthday")),
+                "gender": self.genders.get(record_id(raw.get("id_gender")) or "", ""),
                 "roles": ("guest",) if is_guest else ("customer",),
                 "groups": groups,
                 "registered_at": registered,
@@ -373,12 +433,14 @@ class PrestaMapping:
         return [c[2] for c in changes]
 
     def order(self, raw: Mapping[str, Any], customer: CustomerRow | None,
-              history_rows: Sequence[Mapping[str, Any]] = ()) -> Order:
+              history_rows: Sequence[Mapping[str, Any]] = (),
+              address: Address | None = None) -> Order:
         """An order as an Order. ``customer`` is the row ``id_customer`` points to: an
         account gives ``customer_id``; a guest row gives ``customer_id`` None and the row's
         e-mail, so journeys merge guests by e-mail. ``history_rows`` are its
         ``order_histories``; the current state is appended when the history does not end in
-        it. Raises InvalidRecord naming the order and every bad field."""
+        it. ``address`` is its invoice address (else its delivery address): the billing
+        place and phone. Raises InvalidRecord naming the order and every bad field."""
         problems: list[str] = []
         order_id = record_id(raw.get("id"))
         label = _label("order", order_id, raw)
@@ -471,6 +533,10 @@ class PrestaMapping:
                 "payment_method": text(raw.get("module")) or text(raw.get("payment")),
                 "billing_first_name": first,
                 "billing_last_name": last,
+                "billing_phone": address.phone if address else "",
+                "billing_city": address.city if address else "",
+                "billing_postcode": address.postcode if address else "",
+                "billing_country": address.country if address else "",
                 "source": self._source("order", order_id),
             },
             label,

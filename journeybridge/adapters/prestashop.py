@@ -20,6 +20,15 @@ the pages missed is fetched by id. The next cursor is the latest ``date_upd`` th
 wrote among the records read (never our clock, airbyte#13824), at most the pull's start, minus
 ``incremental_overlap``; a pull that saw nothing keeps the cursor.
 
+**Addresses.** A person gets the city, postcode, country (``countries``' ``iso_code``) and
+phone of their customer row's latest address that is not deleted; an order those of its
+invoice address, else its delivery address. Addresses are read in bulk with the fields the
+journey uses only: ``filter[id_customer]=[a|b|...]`` per page of customer rows, and by id the
+order addresses not read that way. An incremental pull also lists the addresses changed in its
+window (ids and owners only) and reads their owners again. ``birthday`` (``0000-00-00``: none)
+and ``id_gender`` (1 male, 2 female in a stock shop; there is no ``genders`` resource in the
+Webservice) fill the Person's birthday and gender.
+
 **Order states** are read from ``order_states`` and mapped by flags and names, never by id
 (:func:`journeybridge.adapters.presta_mapping.state_status`). ``Order.history`` holds every
 ``order_histories`` row (when each state was reached) and ends in the current state.
@@ -37,7 +46,9 @@ of unknown visitors (``id_customer`` 0) are not read, only counted (``anonymous_
 **Write-back.** One customer group per stage (names from the caller, e.g. "Journey:
 Loyalty"), created when missing (``POST groups``, XML, every language, no reduction). A person
 is added to their stage's group and removed from the other journey groups; every other group
-and the default group stay as they are. Only rows whose groups (as this pull saw them in the
+and the default group stay as they are. With ``segment_groups`` (segment name -> group name,
+opt-in) a person is also put into the group of each of their segments and taken out of the
+other segment groups, in the same write. Only rows whose groups (as this pull saw them in the
 shop) differ are written, so a rerun after a killed run writes nothing twice. Each write is
 read-modify-write: ``GET customers/{id}`` (XML, the whole object, password hash included),
 compare its ``date_upd`` with the pulled one (changed: re-plan from the fresh object's groups
@@ -63,6 +74,8 @@ from journeybridge.adapters.http import RetryPolicy
 from journeybridge.adapters.paging import batched, convert_records, offset_pages
 from journeybridge.adapters.presta_client import PrestaClient
 from journeybridge.adapters.presta_mapping import (
+    ADDRESS_FIELDS,
+    Address,
     CustomerRow,
     OrderState,
     PrestaMapping,
@@ -136,8 +149,8 @@ EVENT_PAGES = {
 """The storefront page each Conversions API event happens on (path after the shop URL)."""
 FRESH_ROWS_MAX = 250_000
 """Customer rows a pull keeps (whole JSON, about 1.5 KB each) for writes that follow it."""
-READS = ("customers", "orders", "order_states", "order_histories", "carts", "currencies",
-         "groups")
+READS = ("customers", "addresses", "countries", "orders", "order_states", "order_histories",
+         "carts", "currencies", "groups")
 """The Webservice resources a key must be allowed to read for a pull."""
 
 
@@ -167,8 +180,9 @@ class PullReport:
 
 @dataclass(frozen=True)
 class GroupWrite:
-    """Put one customer row into ``group`` (a name) and out of the other journey groups.
-    ``groups`` and ``date_upd`` are the row as the pull saw it."""
+    """Put one customer row into ``group`` (a name) and its ``segments`` groups (names), and
+    out of the other journey groups. ``groups`` and ``date_upd`` are the row as the pull saw
+    it."""
 
     person_key: str
     customer_id: str
@@ -176,6 +190,7 @@ class GroupWrite:
     groups: tuple[str, ...]
     date_upd: datetime | None
     is_guest: bool = False
+    segments: tuple[str, ...] = ()
 
 
 @dataclass
@@ -200,7 +215,8 @@ class WriteReport:
 class PrestaShopAdapter(AdapterBase):
     """A client for one PrestaShop shop's Webservice. ``url`` is the shop's address (the
     Webservice answers under ``/api/``); ``key`` the Webservice key (read access to
-    customers, orders, order_states, order_histories, carts, currencies and groups; PUT on
+    customers, addresses, countries, orders, order_states, order_histories, carts,
+    currencies and groups; PUT on
     customers and POST on groups for write-back). ``timezone_name`` is the shop's time zone;
     ``state_overrides`` maps state ids or names to a status where the flag rules guess wrong."""
 
@@ -224,6 +240,7 @@ class PrestaShopAdapter(AdapterBase):
         state_overrides: Mapping[str, OrderStatus] | None = None,
         incremental_overlap: timedelta = timedelta(minutes=5),
         stage_groups: Mapping[str, str] | None = None,
+        segment_groups: Mapping[str, str] | None = None,
         write_guests: bool = True,
         fresh_seconds: float = 600.0,
     ) -> None:
@@ -241,6 +258,7 @@ class PrestaShopAdapter(AdapterBase):
         self.overlap = incremental_overlap
         self.state_overrides = dict(state_overrides or {})
         self.stage_groups = dict(stage_groups or {})
+        self.segment_groups = dict(segment_groups or {})
         self.write_guests = write_guests
         self.own_meta_prefix = ""
         self.fresh_seconds = fresh_seconds
@@ -251,6 +269,8 @@ class PrestaShopAdapter(AdapterBase):
         self._rows: dict[str, CustomerRow] = {}
         self._fetched_rows: list[Person] = []
         self._groups: dict[str, str] = {}
+        self._addresses: dict[str, Address] = {}
+        self._homes: dict[str, Address | None] = {}
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -362,7 +382,84 @@ class PrestaShopAdapter(AdapterBase):
         self.mapping.currencies = currencies
         if currencies:
             self.mapping.default_currency = currencies[min(currencies, key=int)]
+        countries = {}
+        for raw in self.list_records("countries", {"display": "[id,iso_code]"}):
+            cid, iso = record_id(raw.get("id")), str(raw.get("iso_code") or "").strip()
+            if cid and len(iso) == 2:
+                countries[cid] = iso.upper()
+        self.mapping.countries = countries
         self._lookups_loaded = True
+
+    # -- addresses ------------------------------------------------------------------------
+
+    def _keep_addresses(self, rows: Iterable[Any]) -> list[Address]:
+        found = []
+        for raw in _dicts(rows):
+            address = self.mapping.address(raw)
+            if address is not None:
+                self._addresses[address.id] = address
+                found.append(address)
+        return found
+
+    def with_addresses(self, people: Sequence[Person]) -> list[Person]:
+        """``people`` with the place and phone of their address (city, postcode, country,
+        phone): for each customer row its latest address that is not deleted. The addresses
+        of rows not seen before are read in bulk (``filter[id_customer]=[a|b|...]``,
+        ``ID_CHUNK`` rows a request)."""
+        wanted = sorted({p.customer_id for p in people if p.customer_id
+                         and p.customer_id not in self._homes}, key=int)
+        for start in range(0, len(wanted), ID_CHUNK):
+            chunk = wanted[start:start + ID_CHUNK]
+            rows = self._list("addresses", {"display": ADDRESS_FIELDS,
+                                            "filter[id_customer]": f"[{'|'.join(chunk)}]"})
+            by_owner: dict[str, list[Address]] = {}
+            for address in self._keep_addresses(rows):
+                if address.customer_id and not address.deleted:
+                    by_owner.setdefault(address.customer_id, []).append(address)
+            for cid in chunk:
+                mine = by_owner.get(cid, [])
+                self._homes[cid] = max(mine, key=lambda a: (a.updated, int(a.id)),
+                                       default=None)
+        out = []
+        for person in people:
+            home = self._homes.get(person.customer_id or "")
+            out.append(person if home is None else person.model_copy(update=home.fields()))
+        return out
+
+    def _order_addresses(self, raws: Iterable[Any]) -> None:
+        """Read the invoice and delivery addresses of these orders not read yet, by id."""
+        wanted = set()
+        for raw in _dicts(raws):
+            for name in ("id_address_invoice", "id_address_delivery"):
+                aid = record_id(raw.get(name))
+                if aid is not None and aid not in self._addresses:
+                    wanted.add(aid)
+        if wanted:
+            self._keep_addresses(self.by_ids("addresses", wanted, display=ADDRESS_FIELDS))
+
+    def _order_address(self, raw: Mapping[str, Any]) -> Address | None:
+        for name in ("id_address_invoice", "id_address_delivery"):
+            address = self._addresses.get(record_id(raw.get(name)) or "")
+            if address is not None:
+                return address
+        return None
+
+    def _address_owners(self, since: datetime, until: datetime) -> set[str]:
+        """The customer rows whose addresses changed in ``[since, until]`` (ids only)."""
+        window = self._window(since, until)
+        params = {**{k: v for k, v in window.items() if k != "sort"}, "sort": "[id_ASC]",
+                  "display": "[id,id_customer]", "filter[id_customer]": ">[0]"}
+        owners: set[str] = set()
+        for page in self.pages("addresses", params, self.history_page_size):
+            for raw in _dicts(page):
+                owner = record_id(raw.get("id_customer"))
+                aid = record_id(raw.get("id"))
+                if owner:
+                    owners.add(owner)
+                    self._homes.pop(owner, None)
+                if aid:
+                    self._addresses.pop(aid, None)
+        return owners
 
     def groups(self) -> dict[str, str]:
         """The shop's customer groups, id -> name (the first language's name)."""
@@ -519,12 +616,14 @@ class PrestaShopAdapter(AdapterBase):
                                 for r in _dicts(listed)), report)
             batches = [(listed, self._histories(ids, report))]
         for raws, histories in batches:
+            self._order_addresses(raws)
 
             def convert(raw: dict[str, Any], histories: Mapping[str, Any] = histories
                         ) -> Order:
                 oid = record_id(raw.get("id")) or ""
                 row = self._rows.get(record_id(raw.get("id_customer")) or "")
-                return self.mapping.order(raw, row, histories.get(oid, ()))
+                return self.mapping.order(raw, row, histories.get(oid, ()),
+                                          self._order_address(raw))
 
             for order in self._convert(raws, convert, report, seen, "orders"):
                 report.orders += 1
@@ -577,14 +676,17 @@ class PrestaShopAdapter(AdapterBase):
         self._rows = {}
         self._fresh = {}
         self._fetched_rows = []
+        self._addresses = {}
+        self._homes = {}
         self.load_lookups()
+        moved = self._address_owners(since, start) if since is not None else set()
         stamps: list[datetime] = []
         read: set[str] = set()
         for people in batched(self.iter_customers(report, since=since, until=start),
                                self.page_size):
             stamps.extend(p.modified_at for p in people if p.modified_at)
             read.update(p.customer_id or "" for p in people)
-            yield PullPage("customer", people)
+            yield PullPage("customer", self.with_addresses(people))
         for orders in batched(self.iter_orders(report, since=since, until=start),
                                self.page_size):
             stamps.extend(o.modified_at for o in orders if o.modified_at)
@@ -596,10 +698,10 @@ class PrestaShopAdapter(AdapterBase):
             pointed.update(c.customer_id or "" for c in carts)
             yield PullPage("cart", carts)
         if since is not None:
-            self._missing_rows(pointed, report)
+            self._missing_rows(pointed | moved, report)
             extra = [p for p in self._fetched_rows if (p.customer_id or "") not in read]
             for people in batched(extra, self.page_size):
-                yield PullPage("customer", people)
+                yield PullPage("customer", self.with_addresses(people))
         self.groups()
         latest = max((s for s in stamps if s <= start), default=None)
         ahead = [s for s in stamps if s > start + timedelta(minutes=2)]
@@ -635,7 +737,7 @@ class PrestaShopAdapter(AdapterBase):
                             "date_upd": r.modified_at.isoformat() if r.modified_at else None,
                             "guest": r.is_guest} for r in live]}
         names = dict(self._groups)
-        managed = set(self.stage_groups.values())
+        managed = self._managed()
         held = {"groups": sorted({names[g] for r in live for g in r.groups
                                   if names.get(g) in managed})}
         return target, held
@@ -646,7 +748,7 @@ class PrestaShopAdapter(AdapterBase):
         kept); guests only when ``write_guests``. Returns the writes and how many people have
         no row to write to."""
         shop_groups = dict(self._groups)
-        managed = set(self.stage_groups.values())
+        managed = self._managed()
         managed_ids = {gid for gid, name in shop_groups.items() if name in managed}
         id_of = {name: gid for gid, name in sorted(shop_groups.items(),
                                                    key=lambda kv: id_order(kv[0]), reverse=True)}
@@ -661,15 +763,23 @@ class PrestaShopAdapter(AdapterBase):
                 unwritable += 1
                 continue
             name = self.stage_groups.get(desired.stage, desired.label)
-            wanted = id_of.get(name)
+            segments = sorted({self.segment_groups[s] for s in desired.segments
+                               if s in self.segment_groups} - {name})
+            wanted = [id_of.get(n) for n in (name, *segments)]
             for row in rows:
                 groups = [str(g) for g in row.get("groups", ())]
-                if wanted is not None and groups == _target_groups(groups, managed_ids,
-                                                                   wanted):
+                if None not in wanted and groups == _target_groups(
+                        groups, managed_ids, [w for w in wanted if w is not None]):
                     continue
                 writes.append(Write(desired.person_key, "customer", str(row["id"]),
-                                    {"group": name, "target": dict(item.target)}))
+                                    {"group": name, "segments": segments,
+                                     "target": dict(item.target)}))
         return writes, unwritable
+
+    def _managed(self) -> set[str]:
+        """The names of the groups journeybridge manages: every stage's and (opt-in) every
+        segment's."""
+        return set(self.stage_groups.values()) | set(self.segment_groups.values())
 
     def apply(self, writes: Sequence[Write]) -> ApplyReport:
         """Create missing journey groups, then read-modify-write each row (see
@@ -677,15 +787,16 @@ class PrestaShopAdapter(AdapterBase):
         person's new target: their rows with the groups as sent."""
         if not writes:
             return ApplyReport()
-        managed = sorted(set(self.stage_groups.values()))
+        managed = sorted(self._managed())
         done = self.write_groups([_group_write(w) for w in writes], journey_groups=managed)
         report = ApplyReport(written=done.written, failed=list(done.failed),
                              requests=done.requests, conflicts=done.conflicts)
         failed = {line.split(":", 1)[0].removeprefix("customer ") for line in done.failed}
         id_of = {name: gid for gid, name in self._groups.items()}
         managed_ids = {id_of[name] for name in managed if name in id_of}
-        wanted_of = {w.record_id: id_of.get(str(w.values["group"])) for w in writes
-                     if w.record_id not in failed}
+        wanted_of = {w.record_id: [gid for gid in (id_of.get(n) for n in (
+                         str(w.values["group"]), *w.values.get("segments", ()))) if gid]
+                     for w in writes if w.record_id not in failed}
         for write in writes:
             if write.person_key in report.updates:
                 continue
@@ -809,14 +920,16 @@ class PrestaShopAdapter(AdapterBase):
         before = self.client.requests_sent
         if not writes:
             return report
-        managed = set(journey_groups or ()) | {w.group for w in writes}
+        managed = set(journey_groups or ()) | {g for w in writes for g in (w.group,
+                                                                            *w.segments)}
         id_of = self.ensure_groups(managed, report)
         managed_ids = set(id_of.values())
         self._verify_fresh(writes)
         outcomes: list[tuple[GroupWrite, str]] = []
         with ThreadPoolExecutor(max_workers=self.concurrency,
                                 thread_name_prefix="journeybridge-write") as pool:
-            futures = [(w, pool.submit(self._write_one, w, id_of[w.group], managed_ids))
+            futures = [(w, pool.submit(self._write_one, w,
+                                       [id_of[g] for g in (w.group, *w.segments)], managed_ids))
                        for w in writes]
             for write, future in futures:
                 try:
@@ -879,7 +992,8 @@ class PrestaShopAdapter(AdapterBase):
             return None  # read it from the shop instead, which reports it properly
         return copy if write.date_upd is not None and upd == write.date_upd else None
 
-    def _write_one(self, write: GroupWrite, wanted: str, managed_ids: set[str]) -> str:
+    def _write_one(self, write: GroupWrite, wanted: Sequence[str],
+                   managed_ids: set[str]) -> str:
         """Read-modify-write one row; returns ``written``, ``already``, a failure text, each
         prefixed ``conflict:`` when the row changed since the pull. The row is read again
         (``GET``) unless this adapter's pull read it moments ago (:meth:`_fresh_copy`), which
@@ -925,11 +1039,12 @@ class PrestaShopAdapter(AdapterBase):
 
 
 def _target_groups(current: Sequence[str], managed_ids: Collection[str],
-                   wanted: str | None) -> list[str]:
-    """``current`` without the journey groups, plus ``wanted`` (order kept, added last)."""
-    kept = [g for g in current if g not in managed_ids or g == wanted]
-    if wanted is not None and wanted not in kept:
-        kept.append(wanted)
+                   wanted: str | Sequence[str] | None) -> list[str]:
+    """``current`` without the journey groups, plus ``wanted`` (one id or several; order
+    kept, added last)."""
+    want = [wanted] if isinstance(wanted, str) else list(wanted or ())
+    kept = [g for g in current if g not in managed_ids or g in want]
+    kept.extend(w for w in want if w not in kept)
     return kept
 
 
@@ -944,6 +1059,7 @@ def _group_write(write: Write) -> GroupWrite:
     upd = row.get("date_upd")
     return GroupWrite(person_key=write.person_key, customer_id=write.record_id,
                       group=str(write.values["group"]),
+                      segments=tuple(str(s) for s in write.values.get("segments", ())),
                       groups=tuple(str(g) for g in row.get("groups", ())),
                       date_upd=datetime.fromisoformat(upd) if upd else None,
                       is_guest=bool(row.get("guest")))

@@ -317,6 +317,7 @@ class WooMapping:
                 "id": review_id,
                 "product_id": _id(raw.get("product_id")) or "0",
                 "email": text(raw.get("reviewer_email")) or None,
+                "reviewer": text(raw.get("reviewer")),
                 "rating": raw.get("rating"),
                 "verified": bool(raw.get("verified")),
                 "approved": text(raw.get("status") or "approved") == "approved",

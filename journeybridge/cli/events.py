@@ -3,10 +3,13 @@ lines and/or sent to the Graph API. The orchestration is :func:`journeybridge.ev
 run_export`; the journeys come from :func:`journeybridge.sources.shop_journeys`.
 
 Where the journeys come from: a configured shop (``--config``/``--shop``: its state store, or
-a pull when it has none), a shop given by ``--url`` (keys from the environment, never from
+a pull when it has none; ``--from-state``: the store only, no shop key needed), a shop given
+by ``--url`` (keys from the environment, never from
 arguments), or ``--sandbox`` (a generated shop served on 127.0.0.1, for trying it out). Only
 ``--send`` talks to Meta; its access token comes from the environment
-(``JOURNEYBRIDGE_META_ACCESS_TOKEN`` unless ``--token-env`` names another).
+(``JOURNEYBRIDGE_META_ACCESS_TOKEN`` unless ``--token-env`` names another). A configured
+shop's ``[shops.NAME.events]`` table gives the pixel, consent, action source, newsletter event,
+token variable and test event code; options given on the command line win.
 
 Exit codes: 0 success; 1 some events refused or left unsent (each batch reported); 2
 configuration error; 3 a shop unreachable, its keys refused, or Meta refused the token.
@@ -26,6 +29,7 @@ from journeybridge import sources
 from journeybridge.adapters import PLATFORMS
 from journeybridge.cli import output
 from journeybridge.cli.core import EXIT_OK, EXIT_PARTIAL, Command, Session, parse_moment
+from journeybridge.config import EventsConfig
 from journeybridge.errors import ConfigError, GraphAuthError
 from journeybridge.events import EventSettings
 from journeybridge.events import export as exporting
@@ -62,43 +66,53 @@ TOKEN_ENV = "JOURNEYBRIDGE_META_ACCESS_TOKEN"  # noqa: S105 - a variable name
               help="Customers in the sandbox shop.")
 @click.option("--seed", default=1, show_default=True, help="Sandbox generator seed.")
 @click.option("--pixel-id", default=None, envvar="JOURNEYBRIDGE_META_PIXEL_ID",
-              help="The Meta pixel (dataset) id [env: JOURNEYBRIDGE_META_PIXEL_ID].")
-@click.option("--token-env", default=TOKEN_ENV, show_default=True,
-              help="Environment variable holding the Conversions API access token.")
+              help="The Meta pixel (dataset) id [env: JOURNEYBRIDGE_META_PIXEL_ID; "
+                   "config: events.pixel_id].")
+@click.option("--token-env", default=None,
+              help=f"Environment variable holding the Conversions API access token "
+                   f"[config: events.token_env; default: {TOKEN_ENV}].")
 @click.option("--api-version", default=DEFAULT_API_VERSION, show_default=True)
 @click.option("--graph-url", default=DEFAULT_BASE_URL, show_default=True,
               help="Graph API base URL (a fake one for tests).")
 @click.option("--test-event-code", default=None,
-              help="Send as test events (Events Manager > Test events); not remembered.")
+              help="Send as test events (Events Manager > Test events); not remembered "
+                   "[config: events.test_event_code].")
 @click.option("--batch-size", default=MAX_BATCH, show_default=True,
               type=click.IntRange(1, MAX_BATCH))
 @click.option("--state", "state_url", default=None, metavar="URL",
               help="State database remembering sent event ids (sqlite:///path, a file path or "
                    "postgresql://) [default: the configured state, else the default file].")
-@click.option("--newsletter-event", type=click.Choice(["Subscribe", "Lead"]),
-              default="Subscribe", show_default=True)
+@click.option("--newsletter-event", type=click.Choice(["Subscribe", "Lead"]), default=None,
+              help="[config: events.newsletter_event; default: Subscribe]")
 @click.option("--consent", "consent_source",
-              type=click.Choice(["all", "newsletter", "meta", "list"]), default="all",
-              show_default=True, help="Where consent to share with Meta is recorded.")
-@click.option("--consent-key", default=None, help="With --consent meta: the meta key.")
+              type=click.Choice(["all", "newsletter", "meta", "list"]), default=None,
+              help="Where consent to share with Meta is recorded [config: events.consent; "
+                   "default: all].")
+@click.option("--consent-key", default=None,
+              help="With --consent meta: the meta key [config: events.consent_key].")
 @click.option("--consent-list", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="With --consent list: a file of e-mails or person keys, one a line.")
-@click.option("--without-consent", type=click.Choice(["drop", "ldu"]), default="drop",
-              show_default=True,
-              help="People without consent: left out, or sent with Limited Data Use.")
+              help="With --consent list: a file of e-mails or person keys, one a line "
+                   "[config: events.consent_list].")
+@click.option("--without-consent", type=click.Choice(["drop", "ldu"]), default=None,
+              help="People without consent: left out, or sent with Limited Data Use "
+                   "[config: events.without_consent; default: drop].")
 @click.option("--fallback-action-source", type=click.Choice(["other", "system_generated"]),
-              default="other", show_default=True,
-              help="action_source of events whose browser (user agent) is unknown.")
+              default=None,
+              help="action_source of events whose browser (user agent) is unknown "
+                   "[config: events.action_source; default: other].")
+@click.option("--from-state", is_flag=True,
+              help="A configured shop's events from the records the last sync stored, "
+                   "without asking the shop (no shop key needed).")
 @click.option("-v", "--verbose", is_flag=True, help="Log every batch.")
 def export_events_command(
     since_text: str | None, until_text: str | None, out_path: str | None, send: bool,
     dry_run: bool, config_path: Path | None, shop_name: str | None, url: str | None,
     platform: str, key_env: str, secret_env: str, sandbox: bool, size: int, seed: int,
-    pixel_id: str | None, token_env: str, api_version: str, graph_url: str,
+    pixel_id: str | None, token_env: str | None, api_version: str, graph_url: str,
     test_event_code: str | None, batch_size: int, state_url: str | None,
-    newsletter_event: str, consent_source: str, consent_key: str | None,
-    consent_list: Path | None, without_consent: str, fallback_action_source: str,
-    verbose: bool,
+    newsletter_event: str | None, consent_source: str | None, consent_key: str | None,
+    consent_list: Path | None, without_consent: str | None,
+    fallback_action_source: str | None, from_state: bool, verbose: bool,
 ) -> None:
     """Turn journey touchpoints into Meta Conversions API server events (Purchase,
     InitiateCheckout, AddToCart, CompleteRegistration, Subscribe) with hashed customer
@@ -108,10 +122,26 @@ def export_events_command(
     session.log_to_stderr()
     if sum((sandbox, url is not None, config_path is not None or shop_name is not None)) > 1:
         raise ConfigError("choose one source: --sandbox, --url, or a configured shop")
+    if from_state and (sandbox or url is not None):
+        raise ConfigError("--from-state reads a configured shop's stored records: not with "
+                          "--sandbox or --url")
     if not out_path and not send:
         raise ConfigError("nothing to do: give --out FILE (or '-') and/or --send")
     since = parse_moment(since_text, "--since") or datetime.now(timezone.utc) - timedelta(days=7)
     until = parse_moment(until_text, "--until")
+    one = None if sandbox or url is not None else session.one_shop(shop_name)
+    configured = one.events if one is not None else EventsConfig()
+    pixel_id = pixel_id or configured.pixel_id
+    token_env = token_env or configured.token_env or TOKEN_ENV
+    test_event_code = test_event_code or configured.test_event_code
+    newsletter_event = newsletter_event or configured.newsletter_event
+    fallback_action_source = fallback_action_source or configured.action_source
+    if consent_source is None:
+        consent_source = configured.consent
+        consent_key = consent_key or configured.consent_key
+        consent_list = consent_list or configured.consent_path(session.config.path
+                                                               if one is not None else None)
+    without_consent = without_consent or configured.without_consent
     token = ""
     if send:
         if not pixel_id:
@@ -133,8 +163,9 @@ def export_events_command(
         config, one, secrets = sources.url_shop(url, platform, key_env, secret_env)
         found = sources.shop_journeys(config, one, None, secrets=secrets)
     else:
-        one = session.one_shop(shop_name)
-        found = sources.shop_journeys(session.config, one, session.store())
+        assert one is not None
+        found = sources.shop_journeys(session.config, one, session.store(),
+                                      from_state=from_state)
         configured_state = session.config.state_url()
     settings = EventSettings(shop_url=found.url, shop_id=found.shop,
                              newsletter_event=newsletter_event,

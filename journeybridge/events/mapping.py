@@ -211,7 +211,9 @@ def _person_info(journey: Journey, ip: str = "", agent: str = "") -> CustomerInf
     p = journey.person
     return CustomerInfo(email=p.email or "", phone=p.phone, first_name=p.first_name,
                         last_name=p.last_name, city=p.city, state=p.state, zip=p.postcode,
-                        country=p.country, external_id=p.customer_id or "",
+                        country=p.country, gender=p.gender,
+                        date_of_birth=p.birthday.isoformat() if p.birthday else "",
+                        external_id=p.customer_id or "",
                         client_ip_address=ip, client_user_agent=agent)
 
 
@@ -223,7 +225,8 @@ def _order_info(journey: Journey, order: Order) -> CustomerInfo:
         last_name=order.billing_last_name or p.last_name,
         city=order.billing_city or p.city, state=order.billing_state or p.state,
         zip=order.billing_postcode or p.postcode,
-        country=order.billing_country or p.country,
+        country=order.billing_country or p.country, gender=p.gender,
+        date_of_birth=p.birthday.isoformat() if p.birthday else "",
         external_id=order.customer_id or p.customer_id or "",
         client_ip_address=order.client_ip, client_user_agent=order.user_agent)
 

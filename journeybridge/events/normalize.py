@@ -6,10 +6,12 @@ UTF-8 bytes with SHA-256 into lower-case hex:
 * ``em`` e-mail: trimmed, lower-cased; it must look like ``local@domain.tld``.
 * ``ph`` phone: digits only, with the country calling code, no ``+`` and no leading zeros. A
   national number (``06 12345678``) is made international from the billing country with
-  ``phonenumbers``; ``+49 (0)30 ...`` loses its trunk zero; ``0041 ...`` is read as ``+41 ...``.
+  ``phonenumbers``; ``+49 (0)30 ...`` loses its trunk zero; ``0041 ...`` is read as
+  ``+41 ...``, and so is a number with more zeros in front (``000031612345678``: ``+31...``).
   A number without a country code and without a known country is dropped: it cannot match.
-* ``fn`` / ``ln`` names: trimmed, Unicode NFC, lower-cased, punctuation and spaces removed;
-  letters outside a-z are kept (Meta's own examples hash ``valéry`` and ``정``).
+* ``fn`` / ``ln`` names: trimmed, Unicode NFC, lower-cased, punctuation removed, inner spaces
+  kept (one space between words: ``van der berg``, ``maría josé``); letters outside a-z are
+  kept (Meta's own examples hash ``valéry`` and ``정``).
 * ``ct`` city: lower-cased, NFC, letters only (spaces, digits and punctuation removed).
 * ``st`` state: for the US the two-letter code (state names are mapped), lower-cased; elsewhere
   lower-cased, NFC, letters and digits only.
@@ -111,7 +113,9 @@ def normalize_phone(value: str, country: str | None = None) -> str | None:
         return None
     compact = re.sub(r"[\s().\-/]", "", text)
     if compact.startswith("00"):
-        text = "+" + compact[2:]
+        # an international prefix, sometimes typed with extra zeros: Meta's documentation
+        # asks for the country code without any zeros in front of it
+        text = "+" + compact.lstrip("0")
     region = normalize_country(country) if country else None
     if not text.startswith("+") and region is None:
         raise FieldProblem("a national number and no country to read it in")
@@ -126,9 +130,14 @@ def normalize_phone(value: str, country: str | None = None) -> str | None:
 
 
 def normalize_name(value: str) -> str | None:
-    """A first or last name lower-cased, NFC, without punctuation or spaces; None when
-    nothing is left."""
-    name = _only(_nfc(value), "LMN")
+    """A first or last name lower-cased, NFC, without punctuation, its words kept apart by
+    one space (``Van der Berg`` -> ``van der berg``); None when nothing is left."""
+    # Meta's Customer Information Parameters (fn, ln): "Lowercase only with no punctuation"
+    # (https://developers.facebook.com/docs/marketing-api/conversions-api/parameters/
+    # customer-information-parameters); neither that page nor Meta's Business SDK
+    # (normalize.py) removes the spaces between the words of a name, so they stay.
+    words = (_only(word, "LMN") for word in _nfc(value).split())
+    name = " ".join(word for word in words if word)
     return name or None
 
 
@@ -322,6 +331,14 @@ class CustomerInfo:
     external_id: str = ""
     client_ip_address: str = ""
     client_user_agent: str = ""
+
+    def __post_init__(self) -> None:
+        # shops and callers hand over numbers too (an int zip, an int customer id): every
+        # field is read as text, None as empty
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                object.__setattr__(self, name, "" if value is None else str(value))
 
     def __repr__(self) -> str:
         return "CustomerInfo(<personal data hidden>)"

@@ -67,6 +67,7 @@ class PrestaShopState:
     groups: list[_Group] = field(default_factory=list)
     customer_rows: dict[int, Record] = field(default_factory=dict)
     customer_groups: dict[int, list[int]] = field(default_factory=dict)
+    address_changes: dict[int, Record] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 
@@ -257,6 +258,17 @@ class PrestaShopData:
         with self._cache_lock:
             self._cache.clear()
         return gid
+
+    def move_address(self, aid: int, at: datetime, **values: Any) -> None:
+        """Change address ``aid`` (``city``, ``postcode``, ``id_country``, ``phone``, ...)
+        as the shop's back office would, with ``date_upd`` set to ``at``; the customer row
+        is left as it is (PrestaShop does not touch it either)."""
+        with self.state.lock:
+            change = self.state.address_changes.setdefault(aid, {})
+            change.update(values)
+            change["date_upd"] = shop_date(at)
+        with self._cache_lock:
+            self._cache.clear()
 
     def write_customer(self, cid: int, row: Record, groups: list[int] | None) -> None:
         """Store a customer row written by PUT (values as sent, ``""`` stored as None) and

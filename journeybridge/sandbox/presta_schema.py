@@ -248,6 +248,18 @@ ADDRESSES = Resource("addresses", "address", "The Customer, Brand and Customer a
     _f("deleted", "flag", syn=_B), _f("date_add", "date", syn=_D), _f("date_upd", "date", syn=_D),
 ))
 
+COUNTRIES = Resource("countries", "country", "The countries", (
+    _f("id", "int"), _f("id_zone", "int", "zones", _RID),
+    _f("id_currency", "int", "currencies", _ID), _f("call_prefix", "int", syn='format="isInt"'),
+    _f("iso_code", syn='required="true" maxSize="3" format="isLanguageIsoCode"'),
+    _f("active", "flag", syn=_B), _f("contains_states", "flag", syn=f"required=\"true\" {_B}"),
+    _f("need_identification_number", "flag", syn=f"required=\"true\" {_B}"),
+    _f("need_zip_code", "flag", syn=_B),
+    _f("zip_code_format", syn='format="isZipCodeFormat"'),
+    _f("display_tax_label", "flag", syn=f"required=\"true\" {_B}"),
+    _f("name", "lang", syn='required="true" maxSize="64" format="isGenericName"'),
+))
+
 ORDER_DETAILS = Resource("order_details", "order_detail", "Details of an order", (
     _f("id", "int"), _f("id_order", "int", "orders"), _f("product_id", "int", "products"),
     _f("product_attribute_id", "int", "combinations"),
@@ -324,11 +336,11 @@ ALL_RESOURCE_NAMES: tuple[str, ...] = (
 )
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in (
-    ADDRESSES, CARTS, CURRENCIES, CUSTOMERS, GROUPS, ORDER_DETAILS, ORDER_HISTORIES,
+    ADDRESSES, CARTS, COUNTRIES, CURRENCIES, CUSTOMERS, GROUPS, ORDER_DETAILS, ORDER_HISTORIES,
     ORDER_STATES, ORDERS, PRODUCTS)}
 
 #: Descriptions of resources a key may be granted that the sandbox does not serve with data.
-EXTRA_DESCRIPTIONS = {"countries": "The countries", "languages": "Shop languages",
+EXTRA_DESCRIPTIONS = {"languages": "Shop languages",
                       "order_carriers": "The Order carriers",
                       "order_payments": "The Order payments",
                       "shops": "Shops from multi-shop feature"}

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from .presta_schema import (
     ADDRESSES,
     CARTS,
+    COUNTRIES,
     CURRENCIES,
     CUSTOMERS,
     GROUPS,
@@ -58,7 +59,24 @@ IdArray = npt.NDArray[np.int64]
 #: Order notes left at checkout (most orders have none).
 ORDER_NOTES = ("", "", "", "Graag bij de buren afgeven", "", "", "", "", "", "", "Cadeau",
                "", "")
-_COUNTRY_IDS = {"DE": 1, "AT": 2, "BE": 3, "FR": 8, "NL": 13, "PL": 14}
+#: A few rows of a real 8.1.2 shop's ``countries`` (its ids, zones, call prefixes, zip formats
+#: and English names; the real one has 241): the countries the generator uses and some more.
+_COUNTRY_ROWS = (
+    # id, id_zone, call_prefix, iso_code, active, contains_states, need_identification_number,
+    # zip_code_format, display_tax_label, name
+    (1, 1, 49, "DE", "0", "0", "0", "NNNNN", "1", "Germany"),
+    (2, 1, 43, "AT", "0", "0", "0", "NNNN", "1", "Austria"),
+    (3, 1, 32, "BE", "0", "0", "0", "NNNN", "1", "Belgium"),
+    (6, 1, 34, "ES", "0", "0", "1", "NNNNN", "1", "Spain"),
+    (8, 1, 33, "FR", "1", "0", "0", "NNNNN", "1", "France"),
+    (10, 1, 39, "IT", "0", "1", "0", "NNNNN", "1", "Italy"),
+    (13, 1, 31, "NL", "0", "0", "0", "NNNN LL", "1", "Netherlands"),
+    (14, 1, 48, "PL", "0", "0", "0", "NN-NNN", "1", "Poland"),
+    (17, 7, 44, "GB", "0", "0", "0", "", "1", "United Kingdom"),
+    (19, 7, 41, "CH", "0", "0", "0", "NNNN", "1", "Switzerland"),
+    (21, 2, 1, "US", "1", "1", "0", "NNNNN", "0", "United States"),
+)
+_COUNTRY_IDS = {row[3]: row[0] for row in _COUNTRY_ROWS}
 
 
 class Table:
@@ -87,6 +105,7 @@ def make_tables(data: PrestaShopData) -> dict[str, Table]:
         "order_histories": _Histories(data), "order_states": _States(),
         "carts": _Carts(data), "groups": _Groups(data), "currencies": _Currencies(),
         "addresses": _Addresses(data), "order_details": _OrderDetails(data),
+        "countries": _Countries(),
         "products": _Products(data),
     }
 
@@ -410,6 +429,23 @@ class _Currencies(Table):
                 "deleted": 0, "active": 1, "unofficial": 0, "modified": 0, "pattern": ""}
 
 
+class _Countries(Table):
+    resource = COUNTRIES
+
+    def ids(self) -> IdArray:
+        return np.array([row[0] for row in _COUNTRY_ROWS], dtype=np.int64)
+
+    def record(self, rid: int) -> Record | None:
+        row = next((r for r in _COUNTRY_ROWS if r[0] == rid), None)
+        if row is None:
+            return None
+        cid, zone, prefix, iso, active, states, ident, zip_format, tax, name = row
+        return {"id": cid, "id_zone": zone, "id_currency": 0, "call_prefix": prefix,
+                "iso_code": iso, "active": active, "contains_states": states,
+                "need_identification_number": ident, "need_zip_code": "1",
+                "zip_code_format": zip_format, "display_tax_label": tax, "name": name}
+
+
 class _Addresses(_DataTable):
     resource = ADDRESSES
 
@@ -417,7 +453,30 @@ class _Addresses(_DataTable):
         return np.arange(1, self.data.population.n_people + 1, dtype=np.int64)
 
     def column(self, name: str) -> npt.NDArray[Any] | None:
-        return self.ids() if name == "id" else None
+        if name == "id":
+            return self.ids()
+        if name == "id_customer":
+            return self._owners()
+        return None
+
+    def _owners(self) -> npt.NDArray[np.int64]:
+        """``id_customer`` of every address: a customer's own row, a guest's first guest
+        checkout row (0 for a guest without one)."""
+        data, pop = self.data, self.data.population
+
+        def build() -> npt.NDArray[np.int64]:
+            out = np.zeros(pop.n_people, dtype=np.int64)
+            out[: pop.size] = np.arange(1, pop.size + 1, dtype=np.int64)
+            owners, _g = pop.order_owner_arrays()
+            guests = data.guest_orders()
+            rows = owners[guests]
+            for k in range(rows.size - 1, -1, -1):  # backwards: the first row wins
+                p = int(rows[k])
+                if p >= pop.size:
+                    out[p] = pop.size + 1 + k
+            return out
+        result: npt.NDArray[np.int64] = data.cached("address_owners", (), build)
+        return result
 
     def record(self, rid: int) -> Record | None:
         data, pop = self.data, self.data.population
@@ -425,13 +484,7 @@ class _Addresses(_DataTable):
         if p < 0 or p >= pop.n_people:
             return None
         first, last, _email, addr = pop.person_identity(p)
-        if p < pop.size:
-            cid = p + 1
-        else:
-            owners, _g = pop.order_owner_arrays()
-            guests = data.guest_orders()
-            hits = np.flatnonzero(owners[guests] == p)
-            cid = pop.size + 1 + int(hits[0]) if hits.size else 0
+        cid = int(self._owners()[p])
         reg, _news = pop.person_count_arrays()
         added = shop_date(data.dt(int(reg[p])))
         return {"id": rid, "id_customer": cid, "id_manufacturer": 0, "id_supplier": 0,
@@ -441,7 +494,11 @@ class _Addresses(_DataTable):
                 "address1": addr.address_1, "address2": addr.address_2,
                 "postcode": addr.postcode, "city": addr.city, "other": "", "phone": addr.phone,
                 "phone_mobile": "", "dni": "", "deleted": "0", "date_add": added,
-                "date_upd": added}
+                "date_upd": added, **self._changes().get(rid, {})}
+
+    def _changes(self) -> dict[int, Record]:
+        with self.data.state.lock:
+            return {k: dict(v) for k, v in self.data.state.address_changes.items()}
 
 
 class _OrderDetails(_DataTable):
