@@ -562,3 +562,59 @@ def test_prestashop_names_the_shop_cannot_take_back_leave_that_row_alone(
     assert {k: v for k, v in outcome.shop.items() if k != victim} == {
         k: v for k, v in base.shop.items() if k != victim}
     assert f"customer {victim}" in outcome.output and why in outcome.output
+
+
+# -- stored records that no longer decode ------------------------------------------------------
+
+@pytest.mark.parametrize(("damage", "quarantined"), [
+    (lambda data: "not json {", True),
+    (lambda data: "[" * 100_000 + "]" * 100_000, True),
+    (lambda data: json.dumps({**json.loads(data), "total": "1e309"}), True),
+    (lambda data: json.dumps({**json.loads(data), "total": "1e26"}), True),
+    (lambda data: json.dumps({**json.loads(data), "lines": "x"}), True),
+    # odd but decodable: the run and journeys go on as usual
+    (lambda data: json.dumps({**json.loads(data), "created_at": "0001-01-01T00:00:00Z"}),
+     False),
+    (lambda data: json.dumps({**json.loads(data), "number": "7" * 5000}), False),
+], ids=["not-json", "nested-100000", "total-1e309", "total-1e26", "lines-a-string",
+        "year-0001", "number-5000-digits"])
+def test_a_stored_record_that_no_longer_decodes_is_quarantined_and_the_run_goes_on(
+        damage: Callable[[str], str], quarantined: bool) -> None:
+    import sqlite3
+
+    with tempfile.TemporaryDirectory() as tmp, running("woocommerce", Path(tmp)) as shop:
+        first = sync_once("woocommerce", shop)
+        assert first.exit_code == 0
+        # an old order of a registered customer: no incremental pull reads it again
+        order = min((o for o in shop.population.orders(include_trash=False) if o.customer_id),
+                    key=lambda o: o.date_modified)
+        path = load_config(shop.config).state_url().removeprefix("sqlite:///")
+        with sqlite3.connect(path) as db:
+            (data,) = db.execute("SELECT data FROM records WHERE kind = 'order' AND id = ?",
+                                 (str(order.id),)).fetchone()
+            db.execute("UPDATE records SET data = ? WHERE kind = 'order' AND id = ?",
+                       (damage(data), str(order.id)))
+            # as a change to one of their other records would: the next run rebuilds this
+            # person from what the store holds
+            db.execute("UPDATE people SET stale = 1 WHERE person_key = ?",
+                       (f"customer:{order.customer_id}",))
+        db.close()
+        later = sync_once("woocommerce", shop)
+        assert later.journeys == 0
+        with sqlite3.connect(path) as db:
+            held = db.execute("SELECT kind, id FROM quarantine").fetchall()
+        db.close()
+        if not quarantined:
+            assert later.exit_code == 0 and held == [], later.output[-2000:]
+            return
+        assert later.exit_code == 1 and later.row["status"] == "partial", later.output[-2000:]
+        assert later.runs[0] == "partial"
+        assert f"stored order {order.id}" in later.output and "set aside" in later.output
+        assert str(order.id) not in later.records.get("order", {})
+        assert held == [("order", str(order.id))]
+        # a full pull reads the order again: the store is whole once more
+        full = invoke(["sync", "--now", CLASSIFY_AT, "--full", "--config", str(shop.config)],
+                      shop.env)
+        assert full.exit_code == 0, full.stdout + full.stderr
+        with open_store(load_config(shop.config).state_url()) as store:
+            assert str(order.id) in store.load_records("sand")["order"]
