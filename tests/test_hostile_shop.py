@@ -464,6 +464,26 @@ def test_an_unreadable_body_every_time_fails_the_run_in_one_line(
         assert listed.exit_code == 0 and "Traceback" not in listed.stdout + listed.stderr
 
 
+@pytest.mark.parametrize(("platform", "path", "body"), [
+    ("woocommerce", "/wp-json/wc/v3/products/reviews", b'["a", "b", 3, null]'),
+    ("prestashop", "/api/carts", b'{"carts": ["a", "b", 3, null]}'),
+], ids=["woo-reviews", "presta-carts"])
+def test_a_page_of_strings_is_skipped_record_by_record(platform: str, path: str,
+                                                       body: bytes) -> None:
+    # the shop sends no good record on that page at all: four records skipped and reported,
+    # the run partial and recorded, everything else as in a clean run
+    with tempfile.TemporaryDirectory() as tmp, running(platform, Path(tmp)) as shop:
+        shop.server.rewrite = _body_once(path, body, times=10**6)
+        outcome = sync_once(platform, shop)
+    base = clean(platform)
+    assert outcome.exit_code == 1 and outcome.row["skipped"] == 4, outcome.row
+    assert outcome.runs == ["partial"] and outcome.journeys == 0
+    assert outcome.output.count("not a JSON object") >= 4
+    kind = "review" if platform == "woocommerce" else "cart"
+    assert {k: v for k, v in outcome.records.items() if k != kind} == {
+        k: v for k, v in base.records.items() if k != kind}
+
+
 def _headers(path: str, change: Callable[[HttpRequest, HttpResponse], HttpResponse | None]
              ) -> PayloadRewrite:
     def rewrite(request: HttpRequest, response: HttpResponse) -> HttpResponse:
