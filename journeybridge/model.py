@@ -78,9 +78,16 @@ def _reject_float(value: Any) -> Any:
     return value
 
 
+AMOUNT_LIMIT = Decimal(10) ** 15
+"""No amount reaches it (the adapters refuse larger ones): a stored ``1e309`` or ``1e26`` is
+damage, refused on decoding, never fed to arithmetic that cannot hold it."""
+
+
 def _finite(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("amount must be a finite number")
+    if abs(value) >= AMOUNT_LIMIT:
+        raise ValueError("amount must be below 10**15")
     return value
 
 

@@ -269,6 +269,7 @@ def _rebuild_stale(store: StateStore, config: Config, shop: ShopConfig, adapter:
                 except ValueError as exc:
                     quarantined.append((kind, record_id, str(exc)))
                     report.failures.append(f"stored {kind} {record_id}: {exc}; set aside")
+                    log.warning("%s", report.failures[-1], extra={"shop": shop.name})
             journey, person_rows = _assembled(shop.name, platform, key, records)
             if journey is None:
                 gone.append(key)

@@ -16,6 +16,8 @@ from datetime import datetime, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from journeybridge.model import AMOUNT_LIMIT
+
 __all__ = [
     "EARLIEST",
     "LATEST",
@@ -32,7 +34,7 @@ __all__ = [
 
 MAX_ID = 2**63 - 1
 MAX_COUNT = 1_000_000_000
-MAX_AMOUNT = Decimal(10) ** 15
+MAX_AMOUNT = AMOUNT_LIMIT  # the model refuses larger amounts too (a damaged store)
 MAX_DECIMALS = 12
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)

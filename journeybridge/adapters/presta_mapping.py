@@ -416,6 +416,27 @@ class PrestaMapping:
         row id). Rows with an unknown state or no date are left out."""
         return [StatusChange.model_validate(step) for step in self._steps(rows)]
 
+    def history_row(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """One ``order_histories`` row, checked before it joins its order's history: its id,
+        ``id_order`` and ``id_order_state`` must be ids and ``date_add`` a date (or a zero
+        date). Returns the row; raises InvalidRecord naming the row and every bad field, so a
+        broken row is reported and never folded into a good order."""
+        row_id = record_id(raw.get("id"))
+        label = _label("order history", row_id, raw)
+        problems: list[str] = []
+        if row_id is None:
+            problems.append("field 'id': missing or not a positive integer")
+        for name in ("id_order", "id_order_state"):
+            if record_id(raw.get(name)) is None:
+                problems.append(f"field '{name}': not an id ({str(raw.get(name))[:30]!r})")
+        try:
+            self.parse_date(raw.get("date_add"))
+        except (ValueError, OverflowError):
+            problems.append(f"field 'date_add': not a date ({str(raw.get('date_add'))[:30]!r})")
+        if problems:
+            raise InvalidRecord(label, problems)
+        return dict(raw)
+
     def _steps(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """:meth:`history` as data, validated with the order it belongs to (once)."""
         changes: list[tuple[datetime, int, dict[str, Any]]] = []

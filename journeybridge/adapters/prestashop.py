@@ -536,25 +536,27 @@ class PrestaShopAdapter(AdapterBase):
                    report: PullReport) -> dict[str, list[dict[str, Any]]]:
         """History rows of these orders, by order id."""
         by_order: dict[str, list[dict[str, Any]]] = {}
-        seen: set[str] = set()
-        for row in self._histories_of(order_ids):
-            rid, oid = record_id(row.get("id")), record_id(row.get("id_order"))
-            if oid is None or (rid is not None and rid in seen):
-                continue
-            if rid is not None:
-                seen.add(rid)
-            by_order.setdefault(oid, []).append(row)
+        for row in self._history_rows(self._histories_of(order_ids), report, set()):
+            by_order.setdefault(str(record_id(row.get("id_order"))), []).append(row)
             report.histories += 1
         return by_order
 
-    def _histories_of(self, order_ids: Collection[str]) -> Iterator[dict[str, Any]]:
+    def _history_rows(self, rows: Iterable[Any], report: PullReport, seen: set[str]
+                      ) -> Iterator[dict[str, Any]]:
+        """The readable ``order_histories`` rows, each once; an unreadable one is skipped and
+        reported like any record (never folded into its order: the order stays good)."""
+        return convert_records(rows, self.mapping.history_row,
+                               kind="prestashop order history", skipped=report.skipped,
+                               seen=seen)
+
+    def _histories_of(self, order_ids: Collection[str]) -> Iterator[Any]:
         wanted = sorted(set(order_ids), key=int)
         for start in range(0, len(wanted), ID_CHUNK):
             chunk = wanted[start:start + ID_CHUNK]
             params = {"display": HISTORY_FIELDS, "filter[id_order]": f"[{'|'.join(chunk)}]",
                       "sort": "[id_ASC]"}
             for page in self.pages("order_histories", params, self.history_page_size):
-                yield from _dicts(page)
+                yield from page  # rows that are not objects too: they are reported
 
     def _missing_rows(self, ids: Iterable[str], report: PullReport) -> list[Person]:
         """Customer rows orders or carts point to that this pull has not read (unchanged
@@ -582,13 +584,18 @@ class PrestaShopAdapter(AdapterBase):
                 span = {"display": HISTORY_FIELDS, "sort": "[id_ASC]",
                         "filter[id_order]": f"[{min(ids)},{max(ids)}]"}
                 for rows in self.pages("order_histories", span, self.history_page_size):
-                    for row in _dicts(rows):
-                        oid = record_id(row.get("id_order"))
-                        if oid is not None:
-                            histories.setdefault(oid, []).append(row)
+                    for row in rows:  # a row of no order is kept under "" to be reported
+                        oid = record_id(row.get("id_order")) if isinstance(row, dict) else None
+                        histories.setdefault(oid or "", []).append(row)
             return len(page), (page, histories)
 
-        for page, histories in self._paginate(fetch, self.page_size, "orders"):
+        seen: set[str] = set()
+        for page, fetched in self._paginate(fetch, self.page_size, "orders"):
+            histories: dict[str, list[dict[str, Any]]] = {}
+            for oid, rows in fetched.items():
+                for row in self._history_rows(rows, report, seen):
+                    histories.setdefault(oid, []).append(row)
+            histories.pop("", None)
             report.histories += sum(len(rows) for rows in histories.values())
             yield page, histories
 

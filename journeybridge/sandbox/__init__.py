@@ -11,7 +11,7 @@ optional ``Faults``.
                               shop.woo_credentials.secret, version="wc/v3")
 """
 
-from .faults import FaultKind, Faults
+from .faults import FaultKind, Faults, PayloadRewrite
 from .population import Population
 from .presta_api import PrestaApi, PrestaCredentials
 from .presta_data import PrestaShopData
@@ -34,6 +34,7 @@ from .records import (
     Role,
 )
 from .server import SandboxServer, ServerStats
+from .wire import HttpRequest, HttpResponse
 from .woo_api import WooApi
 from .woo_auth import WooCredentials
 
@@ -47,10 +48,13 @@ __all__ = [
     "FaultKind",
     "Faults",
     "Guest",
+    "HttpRequest",
+    "HttpResponse",
     "LineItem",
     "MetaEntry",
     "Order",
     "OrderStatus",
+    "PayloadRewrite",
     "Phase",
     "Population",
     "PrestaApi",

@@ -3,14 +3,24 @@
 A :class:`Faults` value describes which faults to inject; a :class:`FaultPlan` draws them, one
 decision per request, from its own seeded generator so a run is reproducible. A request that is
 answered with a fault never reaches the shop: it changes no state.
+
+A :data:`PayloadRewrite` is the payload-injection hook: the server hands it each API request
+with the shop's real answer, after the shop has handled it (so writes still happen), and sends
+whatever it returns: hostile records, headers or bodies, one request at a time.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+
+from .wire import HttpRequest, HttpResponse
+
+PayloadRewrite = Callable[[HttpRequest, HttpResponse], HttpResponse]
+"""Turns the shop's answer to one API request into the answer to send (see the module doc)."""
 
 
 class FaultKind(str, Enum):

@@ -31,6 +31,7 @@ from .faults import (
     FaultKind,
     FaultPlan,
     Faults,
+    PayloadRewrite,
 )
 from .population import Population
 from .presta_api import PrestaApi, PrestaCredentials
@@ -189,20 +190,24 @@ class SandboxServer:
 
     ``platforms`` names the APIs to serve (``"woocommerce"``, ``"prestashop"``: the PrestaShop
     Webservice under ``/api/``, keys in :attr:`presta_credentials`). ``faults`` injects transport
-    faults and malformed records. Use as a context manager or call :meth:`start`/:meth:`stop`.
+    faults and malformed records. ``rewrite`` (also settable as :attr:`rewrite` while serving)
+    rewrites the shop's answer to every API request that reached it: hostile payloads. Use as a
+    context manager or call :meth:`start`/:meth:`stop`.
     """
 
     def __init__(self, population: Population, *, port: int = 0, faults: Faults | None = None,
                  pretty_permalinks: bool = True,
                  platforms: Sequence[str] = ("woocommerce",),
                  woo_credentials: WooCredentials | None = None, workers: int = 1,
-                 presta_credentials: PrestaCredentials | None = None) -> None:
+                 presta_credentials: PrestaCredentials | None = None,
+                 rewrite: PayloadRewrite | None = None) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
         self._children: list[int] = []
         self.population = population
         self.faults = faults or Faults()
+        self.rewrite = rewrite
         self.stats = ServerStats()
         self._port = port
         self._plan = FaultPlan(self.faults)
@@ -325,6 +330,9 @@ class SandboxServer:
         if response is None:
             response = HttpResponse(404, [("Content-Type", HTML_TYPE)],
                                     b"<!DOCTYPE html><html><body><h1>Not Found</h1></body></html>")
+        rewrite = self.rewrite
+        if is_api and rewrite is not None:
+            response = rewrite(request, response)
         if decision.php_notice and response.content_type().startswith("application/json"):
             response.body = PHP_NOTICE.encode() + response.body
         self.stats.record(path, response.status, decision.kind)
