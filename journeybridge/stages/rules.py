@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict
 
 from journeybridge.model import UtcDateTime
 from journeybridge.stages.facts import PersonFacts
+from journeybridge.stages.learned import Drivers
 from journeybridge.stages.phases import Stage
 from journeybridge.stages.rhythm import GapGates
 from journeybridge.stages.settings import StageSettings
@@ -182,6 +183,7 @@ class StageTable:
     lapsed_gate: F64
     usual_gap: F64
     own_rhythm: Bools
+    drivers: Drivers | None = None
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -213,7 +215,7 @@ class StageTable:
         keys = facts.keys
         key_list = [keys[i] for i in index.tolist()]
         columns = (
-            key_list, self.rule[index], self.since[index], self.flags[index],
+            index, key_list, self.rule[index], self.since[index], self.flags[index],
             self.probability[index], facts.purchases[index], facts.first_purchase[index],
             facts.last_purchase[index], self.days_since_last[index], self.at_risk_gate[index],
             self.lapsed_gate[index], self.usual_gap[index], self.own_rhythm[index],
@@ -229,6 +231,7 @@ class StageTable:
 
 
 class _Row(NamedTuple):
+    index: int
     key: str
     rule: int
     since: int
@@ -349,10 +352,17 @@ class _Words:
         chance = ("" if probability is None else
                   f" and a {probability:.0%} chance of no order in the next "
                   f"{settings.horizon_days:.0f} days")
+        weighing = ""
+        if rule in (Rule.LAPSED, Rule.AT_RISK) and self.table.drivers is not None:
+            words = self.table.drivers.text(row.index)
+            if words:
+                weighing = f"; what weighs most: {words}"
+                values["weighs_most"] = words
         if rule is Rule.LAPSED:
-            text = f"{story}: past the {row.lapsed_gate:.0f}-day lapsed gate{chance}"
+            text = f"{story}: past the {row.lapsed_gate:.0f}-day lapsed gate{chance}{weighing}"
         elif rule is Rule.AT_RISK:
-            text = f"{story}: past the {row.at_risk_gate:.0f}-day at-risk gate{chance}"
+            text = (f"{story}: past the {row.at_risk_gate:.0f}-day at-risk gate{chance}"
+                    f"{weighing}")
         elif rule is Rule.ADVOCACY_REVIEW:
             when = day_text(row.review_at)
             product = self.table.facts.texts[row.review_product]
@@ -402,11 +412,13 @@ def decide_table(
     settings: StageSettings,
     probabilities: ArrayLike | None = None,
     model_note: str = "",
+    drivers: Drivers | None = None,
 ) -> StageTable:
     """Decide every row of ``table`` by the rule table (first matching rule wins, in the order
     of :class:`Rule`), vectorised, against the shop's ``gates`` and, where the shop's BG/NBD
     model is fitted, each person's probability of no purchase in the horizon
-    (``probabilities``, NaN or None for none: the gap gate alone decides). ``settings`` must be
+    (``probabilities``, NaN or None for none: the gap gate alone decides; ``drivers`` name the
+    features that weigh most in a learned probability). ``settings`` must be
     the settings the table was built for. Rows do not influence each other."""
     if settings != table.settings:
         raise ValueError("the table was built for other settings; rebuild it for these")
@@ -487,7 +499,7 @@ def decide_table(
         since=np.minimum(since, now), flags=flags,
         probability=np.where(no_model_rule, np.nan, prob), days_since_last=days_since_last,
         at_risk_gate=at_risk_gate, lapsed_gate=lapsed_gate, usual_gap=usual,
-        own_rhythm=own_rhythm)
+        own_rhythm=own_rhythm, drivers=drivers)
 
 
 def decide(

@@ -40,6 +40,10 @@ class StageSettings(BaseModel):
         "repeat-purchase gaps needed before the shop's own percentiles are used"))
     min_customers_for_fit: int = Field(200, ge=10)
     min_repeat_buyers_for_fit: int = Field(30, ge=5)
+    learned_score: bool = Field(True, description=(
+        "learn the at-risk probability from the shop's own past (else BG/NBD alone)"))
+    min_buyers_for_learned_score: int = Field(500, ge=20, description=(
+        "buyers needed at the earliest training cutoff before the learned score is used"))
 
     @model_validator(mode="after")
     def _consistent(self) -> StageSettings:
