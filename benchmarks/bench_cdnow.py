@@ -37,13 +37,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from journeybridge import Stage, StageSettings, classify_all, journeys_from_transactions  # noqa: E402
-from journeybridge.model import Journey  # noqa: E402
-from journeybridge.stages.backtest import auc  # noqa: E402
-from journeybridge.stages.facts import facts_of  # noqa: E402
-from journeybridge.stages.learned import fit_learned_score  # noqa: E402
-from journeybridge.stages.rhythm import fit_churn_model  # noqa: E402
-from journeybridge.stages.table import DAY_US, FactsTable  # noqa: E402
+from journeybridge import Stage, StageSettings, classify_all, journeys_from_transactions
+from journeybridge.model import Journey
+from journeybridge.stages.backtest import auc
+from journeybridge.stages.facts import facts_of
+from journeybridge.stages.learned import fit_learned_score
+from journeybridge.stages.rhythm import fit_churn_model
+from journeybridge.stages.table import DAY_US, FactsTable
 
 
 def _datasets() -> Path:
@@ -108,7 +108,8 @@ def score_split(name: str, journeys: Sequence[Journey], now: datetime, horizon: 
     note = results[0].reasons[-1].text if results else ""
     print(f"\n== {name}: now {now.date()}, horizon {horizon:.0f} days, {len(y)} buyers scored "
           f"({r.sum()} repeat), classify_all {took:.1f} s")
-    print(f"   model: {next((x.text for res in results for x in res.reasons if x.rule == 'model'), note)}")
+    model = next((x.text for res in results for x in res.reasons if x.rule == "model"), note)
+    print(f"   model: {model}")
     if np.isnan(p).any():
         print("   no probability for some buyers: the shop's gates decide")
         return
@@ -121,7 +122,9 @@ def score_split(name: str, journeys: Sequence[Journey], now: datetime, horizon: 
     def goal(ok: bool) -> str:
         return ("  [goal met]" if ok else "  [goal NOT met]") if goals else ""
 
-    assert a_all is not None and a_rec is not None and a_rep is not None
+    assert a_all is not None
+    assert a_rec is not None
+    assert a_rep is not None
     assert a_rep_rec is not None
     print(f"   AUC overall        {a_all:.4f}   days since last order {a_rec:.4f}   "
           f"diff {a_all - a_rec:+.4f}{goal(a_all > a_rec + 0.005)}")

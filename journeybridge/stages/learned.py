@@ -138,9 +138,9 @@ def _windows(table: FactsTable, horizon: float) -> list[tuple[int, float]]:
         return []
     span = (now - int(table.first_purchase[bought].min())) / DAY_US
     if span >= 2 * horizon:
-        return [(now - int(round((horizon + k * horizon / 4) * DAY_US)), horizon)
+        return [(now - round((horizon + k * horizon / 4) * DAY_US), horizon)
                 for k in range(3)]
-    return [(now - int(round(f * span * DAY_US)), f * span) for f in _SPAN_FRACTIONS
+    return [(now - round(f * span * DAY_US), f * span) for f in _SPAN_FRACTIONS
             if f * span >= 1.0]
 
 
@@ -168,7 +168,7 @@ class Drivers:
             if name == "days_since_last":
                 phrase = f"no order for {since:.0f} days"
             elif name == "gap_ratio" and repeat > 0:
-                phrase = f"{ratio:.1f} times their usual gap of {gap:.0f} days"
+                phrase = f"{ratio:.1f} times their average gap of {gap:.0f} days"
             elif name in ("repeat_orders", "repeat_buyer"):
                 orders = int(repeat) + 1
                 phrase = ("only one order so far" if orders == 1 else
@@ -176,7 +176,7 @@ class Drivers:
             elif name == "days_as_customer":
                 phrase = f"a customer for {age:.0f} days"
             elif name == "average_gap" and repeat > 0:
-                phrase = f"usually {gap:.0f} days between orders"
+                phrase = f"on average {gap:.0f} days between their orders"
             elif name in _BG and alive == alive:
                 phrase = (f"their buying pattern gives a {alive:.0%} chance they still "
                           "shop here")
@@ -245,7 +245,7 @@ def fit_learned_score(table: FactsTable, horizon: float, *, min_labelled_buyers:
     if labelled < min_labelled_buyers:
         return _none(f"no learned score: {labelled} buyers in the shop's past to learn "
                      f"from, {min_labelled_buyers} needed")
-    labels = [~_bought_between(table, cut, cut + int(round(h * DAY_US)))
+    labels = [~_bought_between(table, cut, cut + round(h * DAY_US))
               for cut, h in windows]
     positives = sum(int(y[s.bought].sum()) for y, s in zip(labels, snapshots))
     total = sum(int(s.bought.sum()) for s in snapshots)

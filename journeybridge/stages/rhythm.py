@@ -38,6 +38,8 @@ class GapGates:
     repeat_gaps: int
     median_gap_days: float | None
     measured: bool
+    fulfilment_days: float = 14.0
+    fulfilment_orders: int = 0
 
     def describe(self) -> str:
         """One sentence for reasons: where the gates come from."""
@@ -55,18 +57,27 @@ def gap_gates(people: FactsTable | Iterable[PersonFacts], settings: StageSetting
     percentiles; the configured defaults when there are fewer than ``min_repeat_gaps``.
     ``people`` is a :class:`FactsTable` (vectorised) or any iterable of facts; both give the
     same gates for the same people, in any order."""
-    if isinstance(people, FactsTable):
-        values = people.gap_days.astype(np.float64)
-    else:
-        values = np.array([g for facts in people for g in facts.gaps_days()], dtype=np.float64)
+    if not isinstance(people, FactsTable):
+        facts = list(people)
+        people = (FactsTable.from_facts(facts, settings) if facts else
+                  FactsTable.from_facts([], settings, now=datetime.now(timezone.utc)))
+    values = people.gap_days.astype(np.float64)
+    fulfilment = people.fulfilment_days
+    assert fulfilment is not None
+    shipped = int(fulfilment.shape[0])
+    prepare = settings.default_fulfilment_days
+    if shipped >= settings.min_fulfilled_orders:
+        prepare = max(float(np.percentile(fulfilment, 90.0)), 1.0)
     count = int(values.shape[0])
     if count < settings.min_repeat_gaps:
         return GapGates(settings.default_at_risk_days, settings.default_lapsed_days, count,
-                        float(np.median(values)) if count else None, measured=False)
+                        float(np.median(values)) if count else None, measured=False,
+                        fulfilment_days=prepare, fulfilment_orders=shipped)
     at_risk = float(np.percentile(values, settings.at_risk_percentile))
     lapsed = float(np.percentile(values, settings.lapsed_percentile))
     return GapGates(max(at_risk, 1.0), max(lapsed, at_risk, 1.0), count,
-                    float(np.median(values)), measured=True)
+                    float(np.median(values)), measured=True, fulfilment_days=prepare,
+                    fulfilment_orders=shipped)
 
 
 @dataclass(frozen=True)
@@ -160,7 +171,7 @@ def fit_churn_model(people: FactsTable | Sequence[PersonFacts],
         min_customers_for_bgnbd=settings.min_customers_for_fit,
         min_repeat_for_bgnbd=settings.min_repeat_buyers_for_fit)
     if learned.pipeline is None:
-        note = f"{learned.note}, so the shop's gates decide; {bgnbd.note}"
+        note = f"{bgnbd.note}; {learned.note}"
         return ChurnModel(bgnbd.params, note, bgnbd.buyers, learned)
     return ChurnModel(bgnbd.params, learned.note, bgnbd.buyers, learned)
 

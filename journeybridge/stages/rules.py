@@ -231,7 +231,7 @@ class StageTable:
 
 
 class _Row(NamedTuple):
-    index: int
+    at: int
     key: str
     rule: int
     since: int
@@ -354,7 +354,7 @@ class _Words:
                   f"{settings.horizon_days:.0f} days")
         weighing = ""
         if rule in (Rule.LAPSED, Rule.AT_RISK) and self.table.drivers is not None:
-            words = self.table.drivers.text(row.index)
+            words = self.table.drivers.text(row.at)
             if words:
                 weighing = f"; what weighs most: {words}"
                 values["weighs_most"] = words
@@ -448,7 +448,10 @@ def decide_table(
 
     # 2. a first purchase still being prepared
     purchases = table.purchases
-    preparing = (table.flags & Flag.ORDER_IN_PREPARATION) != 0
+    assert table.preparing_since is not None
+    prepared_for = (now - table.preparing_since).astype(np.float64) / float(DAY_US)
+    preparing = ((table.flags & Flag.ORDER_IN_PREPARATION) != 0) & \
+        (prepared_for <= gates.fulfilment_days)
     take((purchases == 1) & preparing, Rule.PURCHASE_FIRST_ORDER_OPEN, table.first_purchase)
 
     # the buyer's clock: days since the last purchase against gates stretched to their rhythm
@@ -492,7 +495,9 @@ def decide_table(
          np.where(table.known_since != NO_TIME, table.known_since, now))
 
     trouble_rule = (rule == Rule.SERVICE_REFUNDED) | (rule == Rule.SERVICE_CANCELLED)
-    flags = table.flags | np.where(trouble_rule, Flag.REFUND_OR_CANCELLATION, 0).astype(np.uint8)
+    flags = (table.flags & ~np.uint8(Flag.ORDER_IN_PREPARATION)) | \
+        np.where(preparing, Flag.ORDER_IN_PREPARATION, 0).astype(np.uint8) | \
+        np.where(trouble_rule, Flag.REFUND_OR_CANCELLATION, 0).astype(np.uint8)
     no_model_rule = (rule == Rule.CONSIDERATION) | (rule == Rule.AWARENESS)
     return StageTable(
         facts=table, gates=gates, settings=settings, model_note=model_note, rule=rule,
