@@ -199,5 +199,5 @@ def test_a_transactions_csv_is_read_with_its_header(tmp_path: Path) -> None:
 
 
 def test_settings_reject_a_tiny_learned_line() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="greater than or equal to 20"):
         StageSettings(min_buyers_for_learned_score=5)
