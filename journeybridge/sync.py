@@ -350,6 +350,7 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
     zone = ZoneInfo(shop.timezone)
     keys, result = _classify(store, shop.name, config, now)
     stages, since, segments = result.stages, result.since, result.segments
+    expected = result.next_order_expected
     out = _Outcome(people=len(keys))
     out.counts.update(stage.value for stage in stages)
     store.clear_pending(shop.name)
@@ -379,7 +380,9 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
                 desired = DesiredState(
                     person_key=person.key, stage=stage.value, label=config.stages.label(stage),
                     since=date.fromisoformat(row.since), segments=row.segments,
-                    is_guest=person.key.startswith("guest:"))
+                    is_guest=person.key.startswith("guest:"),
+                    values={"next_order_expected": "" if expected[i] is None
+                            else _since_text(expected[i], zone)})
                 items.append(PlanItem(desired, json.loads(person.target or "{}"),
                                       json.loads(person.held or "{}")))
             transitions = []

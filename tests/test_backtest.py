@@ -54,7 +54,6 @@ def test_the_probability_answers_the_backtest_horizon() -> None:
     """--horizon alone and the horizon in the settings are the same question (they were
     not: a 90-day probability was scored against a 273-day window)."""
     from journeybridge.stages import StageSettings
-
     from tests.factories import generated_shop
 
     fit = StageSettings(min_customers_for_fit=10, min_repeat_buyers_for_fit=5)

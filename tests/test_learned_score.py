@@ -201,3 +201,22 @@ def test_a_transactions_csv_is_read_with_its_header(tmp_path: Path) -> None:
 def test_settings_reject_a_tiny_learned_line() -> None:
     with pytest.raises(ValueError, match="greater than or equal to 20"):
         StageSettings(min_buyers_for_learned_score=5)
+
+
+# -- expected next order ---------------------------------------------------------------------
+
+
+def test_a_repeat_buyer_has_an_expected_next_order_from_their_rhythm() -> None:
+    regular = journey(customer(1), orders=[order(d, customer_id=1) for d in (95, 65, 35, 5)])
+    once = journey(customer(2), orders=[order(40, customer_id=2)])
+    two = journey(customer(3), orders=[order(50, customer_id=3), order(10, customer_id=3)])
+    gone = journey(customer(4), orders=[order(d, customer_id=4) for d in (900, 870, 840)])
+    results = classify_all([regular, once, two, gone], now=NOW)
+    last = facts_of(regular, NOW).last_purchase
+    assert last is not None
+    assert results[0].next_order_expected == last + timedelta(days=30)
+    assert results[1].next_order_expected is None  # one order: no rhythm yet
+    two_last = facts_of(two, NOW).last_purchase
+    assert two_last is not None
+    assert results[2].next_order_expected == two_last + timedelta(days=40)
+    assert results[3].stage is Stage.LAPSED and results[3].next_order_expected is None

@@ -85,6 +85,7 @@ class Classification(BaseModel):
     flags: tuple[str, ...] = ()
     segments: tuple[str, ...] = ()
     probability_no_purchase: float | None = None
+    next_order_expected: UtcDateTime | None = None
 
 
 class Rule(IntEnum):
@@ -184,6 +185,7 @@ class StageTable:
     usual_gap: F64
     own_rhythm: Bools
     drivers: Drivers | None = None
+    next_expected: I64 | None = None
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -196,6 +198,14 @@ class StageTable:
     def stages(self) -> list[Stage]:
         """Each row's stage."""
         return [_STAGES[c] for c in self.stage_codes.tolist()]
+
+    def expected_next(self) -> I64:
+        """When each repeat buyer's next order is expected (microseconds; NO_TIME for others
+        and for the lapsed): their last purchase plus their usual gap (the median of their
+        gaps; their one gap when they have only one)."""
+        if self.next_expected is not None:
+            return self.next_expected
+        return np.full(len(self), NO_TIME, dtype=np.int64)
 
     def counts(self) -> dict[Stage, int]:
         """How many people are in each stage (every stage listed, in route order)."""
@@ -224,6 +234,7 @@ class StageTable:
             facts.review_verified[index], facts.review_product[index],
             facts.signal_count[index], facts.signal_first[index], facts.signal_detail[index],
             facts.known_since[index], facts.orders_seen[index],
+            self.expected_next()[index],
         )
         words = _Words(self)
         lists = [c if isinstance(c, list) else c.tolist() for c in columns]
@@ -258,6 +269,7 @@ class _Row(NamedTuple):
     signal_detail: int
     known_since: int
     orders_seen: int
+    next_expected: int
 
 
 def _reason(*, rule: str, text: str, facts: dict[str, FactValue] | None = None) -> Reason:
@@ -267,10 +279,12 @@ def _reason(*, rule: str, text: str, facts: dict[str, FactValue] | None = None) 
 
 def _classification(*, person_key: str, stage: Stage, since: datetime,
                     reasons: tuple[Reason, ...], flags: tuple[str, ...],
-                    probability_no_purchase: float | None) -> Classification:
+                    probability_no_purchase: float | None,
+                    next_order_expected: datetime | None = None) -> Classification:
     return Classification.model_construct(
         person_key=person_key, stage=stage, since=since, reasons=reasons, flags=flags,
-        probability_no_purchase=probability_no_purchase)
+        segments=(), probability_no_purchase=probability_no_purchase,
+        next_order_expected=next_order_expected)
 
 
 class _Words:
@@ -325,7 +339,9 @@ class _Words:
             reasons = [self._awareness(row)]
         return _classification(person_key=row.key, stage=rule.stage, since=datetime_of(row.since),
                               reasons=tuple(reasons), flags=flag_names(row.flags),
-                              probability_no_purchase=probability)
+                              probability_no_purchase=probability,
+                              next_order_expected=None if row.next_expected == NO_TIME
+                              else datetime_of(row.next_expected))
 
     def _buyer(self, rule: Rule, row: _Row, probability: float | None) -> list[Reason]:
         settings = self.settings
@@ -499,12 +515,18 @@ def decide_table(
         np.where(preparing, Flag.ORDER_IN_PREPARATION, 0).astype(np.uint8) | \
         np.where(trouble_rule, Flag.REFUND_OR_CANCELLATION, 0).astype(np.uint8)
     no_model_rule = (rule == Rule.CONSIDERATION) | (rule == Rule.AWARENESS)
+    one_gap = np.where(purchases >= 2, (table.nth_purchase(2) - table.first_purchase)
+                       .astype(np.float64) / float(DAY_US), np.nan)
+    rhythm_gap = np.where(np.isnan(usual), one_gap, usual)
+    expects = repeat & (rule != Rule.LAPSED) & ~np.isnan(rhythm_gap)
+    next_expected = np.full(n, NO_TIME, dtype=np.int64)
+    next_expected[expects] = _plus_days(last[expects], rhythm_gap[expects])
     return StageTable(
         facts=table, gates=gates, settings=settings, model_note=model_note, rule=rule,
         since=np.minimum(since, now), flags=flags,
         probability=np.where(no_model_rule, np.nan, prob), days_since_last=days_since_last,
         at_risk_gate=at_risk_gate, lapsed_gate=lapsed_gate, usual_gap=usual,
-        own_rhythm=own_rhythm, drivers=drivers)
+        own_rhythm=own_rhythm, drivers=drivers, next_expected=next_expected)
 
 
 def decide(

@@ -64,6 +64,11 @@ class ShopClassification:
         """Segments per row."""
         return [r.segments for r in self.results]
 
+    @property
+    def next_order_expected(self) -> list[datetime | None]:
+        """When each person's next order is expected (repeat buyers), per row."""
+        return [r.next_order_expected for r in self.results]
+
     def classification(self, row: int) -> Classification:
         """One row's classification."""
         return self.results[row]
