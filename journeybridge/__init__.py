@@ -20,6 +20,7 @@ from journeybridge.adapters import ShopAdapter, open_adapter
 from journeybridge.errors import JourneybridgeError
 from journeybridge.model import Journey, Platform
 from journeybridge.stages import Classification, Stage, StageSettings, classify, classify_all
+from journeybridge.transactions import journeys_from_transactions
 
 __all__ = [
     "Classification",
@@ -32,6 +33,7 @@ __all__ = [
     "classify",
     "classify_all",
     "connect",
+    "journeys_from_transactions",
 ]
 
 __version__ = "0.1.0"

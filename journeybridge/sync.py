@@ -360,6 +360,10 @@ def _since_text(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).date().isoformat()
 
 
+def _day_or_empty(moment: datetime | None, zone: ZoneInfo) -> str:
+    return "" if moment is None else _since_text(moment, zone)
+
+
 def _first_reason(result: Classification) -> str:
     return result.reasons[0].text if result.reasons else ""
 
@@ -389,6 +393,7 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
     zone = ZoneInfo(shop.timezone)
     keys, result = _classify(store, shop.name, config, now)
     stages, since, segments = result.stages, result.since, result.segments
+    expected = result.next_order_expected
     out = _Outcome(people=len(keys))
     out.counts.update(stage.value for stage in stages)
     store.clear_pending(shop.name)
@@ -418,7 +423,8 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
                 desired = DesiredState(
                     person_key=person.key, stage=stage.value, label=config.stages.label(stage),
                     since=date.fromisoformat(row.since), segments=row.segments,
-                    is_guest=person.key.startswith("guest:"))
+                    is_guest=person.key.startswith("guest:"),
+                    values={"next_order_expected": _day_or_empty(expected[i], zone)})
                 items.append(PlanItem(desired, json.loads(person.target or "{}"),
                                       json.loads(person.held or "{}")))
             transitions = []

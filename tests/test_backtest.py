@@ -48,3 +48,29 @@ def test_backtest_separates_returners_from_leavers() -> None:
 def test_backtest_needs_the_horizon_in_the_data() -> None:
     with pytest.raises(ValueError, match="before the end of the 90-day horizon"):
         backtest(_people(), NOW - timedelta(days=30), horizon_days=90, data_end=NOW)
+
+
+def test_the_probability_answers_the_backtest_horizon() -> None:
+    """--horizon alone and the horizon in the settings are the same question (they were
+    not: a 90-day probability was scored against a 273-day window)."""
+    from journeybridge.stages import StageSettings
+    from tests.factories import generated_shop
+
+    fit = StageSettings(min_customers_for_fit=10, min_repeat_buyers_for_fit=5)
+    cutoff = NOW - timedelta(days=120)
+    people = generated_shop(13, 300, NOW)
+    alone = backtest(people, cutoff, horizon_days=60, settings=fit, data_end=NOW)
+    set_in = backtest(people, cutoff, settings=fit.model_copy(update={"horizon_days": 60}),
+                      data_end=NOW)
+    assert alone.horizon_days == set_in.horizon_days == 60
+    assert alone.brier is not None and alone.brier == set_in.brier
+    assert alone.calibration == set_in.calibration
+
+
+def test_the_report_shows_the_three_comparators() -> None:
+    report = backtest(_people(), NOW - timedelta(days=120), horizon_days=90, data_end=NOW)
+    text = "\n".join(report.lines())
+    assert "180-day flag" in text and "shop gate flag" in text and "days since last" in text
+    # the 40 leavers stopped 200+ days before NOW, i.e. 80+ days before the cutoff
+    assert report.flags_fixed.flagged == 0
+    assert report.flags_recency.recall == 1.0

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,25 @@ def test_a_bug_is_one_line_and_exit_1_with_the_traceback_only_with_v(
     assert "unexpected error: ZeroDivisionError: a bug somewhere" in quiet.output
     loud = CliRunner().invoke(main, ["sync", "--jobs", "2", "-v", "--config", str(config)])
     assert loud.exit_code == 1 and "Traceback" in loud.output
+
+
+def test_backtest_a_transactions_file(tmp_path: Path) -> None:
+    lines = ["customer_id,order_id,date,amount,currency"]
+    for person in range(60):
+        last = 400 if person < 30 else 150  # half keep buying up to the end, half stop early
+        for k, day in enumerate(range(0, last, 20)):
+            when = date(2025, 1, 1) + timedelta(days=day + person % 7)
+            lines.append(f"{person},{person}-{k},{when.isoformat()},12.50,EUR")
+    path = tmp_path / "history.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["backtest", "--transactions", str(path),
+                                       "--horizon", "60"])
+    assert result.exit_code == 0, result.output
+    assert "60 buyers known then" in result.output
+    assert "180-day flag" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("who,when\n1,2025-01-01\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["backtest", "--transactions", str(bad)])
+    assert result.exit_code != 0
+    assert "the header lacks customer_id" in result.output
+    assert "Traceback" not in result.output

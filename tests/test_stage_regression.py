@@ -52,7 +52,8 @@ OPTIMISER_FACTS = {"probability_no_order_in_horizon"}
 
 DEFAULT = StageSettings()
 PERMISSIVE = StageSettings(min_repeat_gaps=5, own_rhythm_factor=1.5, advocacy_min_orders=3,
-                           min_customers_for_fit=10, min_repeat_buyers_for_fit=5)
+                           min_customers_for_fit=10, min_repeat_buyers_for_fit=5,
+                           min_buyers_for_learned_score=50)
 # (seed, size, days before NOW, settings name)
 SHOPS = [(11, 700, 0, "default"), (12, 700, 90, "default"), (13, 300, 0, "permissive")]
 SETTINGS = {"default": DEFAULT, "permissive": PERMISSIVE}

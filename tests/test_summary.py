@@ -28,7 +28,8 @@ SEGMENTS = {"big": "total_spent > 100", "recent": "days_since_last_order < 60",
 FACT_COLUMNS = ("shipped_at", "shipped_order", "trouble_at", "trouble_order",
                 "trouble_refunded", "flags", "review_at", "review_rating", "review_verified",
                 "review_product", "signal_count", "signal_first", "signal_detail",
-                "known_since", "orders_seen", "purchase_offsets", "purchase_times")
+                "known_since", "orders_seen", "preparing_since", "purchase_offsets",
+                "purchase_times", "fulfilment_days")
 
 
 def _same_tables(a: FactsTable, b: FactsTable, who: str) -> None:
@@ -86,6 +87,8 @@ def test_classifying_from_summaries_equals_classify_all(seed: int) -> None:
     assert got.stages == [c.stage for c in expected]
     assert got.since == [c.since for c in expected]
     assert got.segments == [c.segments for c in expected]
+    assert got.next_order_expected == [c.next_order_expected for c in expected]
+    assert any(got.next_order_expected)
     assert any(got.segments) and len(set(got.stages)) >= 4
     rows = [0, 7, len(shop) - 1]
     for row, c in zip(rows, got.classifications(rows)):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -101,6 +101,12 @@ def test_first_run_writes_everyone_and_the_second_run_writes_nothing(shop: Shop)
         some = next(k for k in meta if k.startswith("customer:"))
         assert meta[some][f"{PREFIX}stage"] == stages[some].stage
         assert meta[some][f"{PREFIX}stage_since"] == stages[some].since
+        # repeat buyers carry their expected next order date; the lapsed never do
+        dated = {k: m[f"{PREFIX}next_order_expected"] for k, m in meta.items()
+                 if k.startswith("customer:") and m.get(f"{PREFIX}next_order_expected")}
+        assert dated
+        for key, value in dated.items():
+            assert date.fromisoformat(value) and stages[key].stage != "lapsed"
         cursors = store.cursors("sand")
         assert {CURSOR_ORDERS, CURSOR_FULL} <= set(cursors)
 

@@ -101,6 +101,9 @@ def explain_journey(journey: Journey, result: Classification, vocabulary: str = 
             lines.append(f"      facts: {facts}")
     if result.flags:
         lines.append(f"  flags: {', '.join(result.flags)}")
+    if result.next_order_expected is not None:
+        lines.append(f"  next order expected: {result.next_order_expected.date()} "
+                     "(their last order plus their usual gap between orders)")
     points = journey.touchpoints
     shown = points[-max_touchpoints:]
     lines.append(f"  timeline ({len(points)} touchpoints"
@@ -139,6 +142,8 @@ def journey_record(shop: str, label: str, journey: Journey, result: Classificati
         "stage": result.stage.value, "label": label,
         "since": result.since.isoformat(), "segments": list(result.segments),
         "flags": list(result.flags),
+        "next_order_expected": None if result.next_order_expected is None
+        else result.next_order_expected.date().isoformat(),
         "reasons": [{"rule": r.rule, "text": r.text} for r in result.reasons],
         "orders": len(journey.orders), "reviews": len(journey.reviews),
         "touchpoints": len(journey.touchpoints), "source": source,

@@ -68,23 +68,42 @@ def explain(person: str, shop_name: str | None, config_path: str | None,
 
 @click.command(cls=Command)
 @click.option("--cutoff", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Classify as of this date (default: horizon + 90 days before the data end).")
+              help="Classify as of this date (default: horizon + 90 days before the data end; "
+                   "with --transactions, the horizon before the last transaction).")
 @click.option("--horizon", default=90.0, show_default=True, type=click.FloatRange(1, 3650),
               help="Days after the cutoff in which a buyer counts as returned.")
+@click.option("--transactions", "transactions", default=None, metavar="FILE.csv",
+              type=click.Path(dir_okay=False, exists=True),
+              help="Backtest a purchase history from any system: a CSV file with the columns "
+                   "customer_id, order_id, date (YYYY-MM-DD), amount, currency.")
 @_source_options
-def backtest(cutoff: datetime | None, horizon: float, shop_name: str | None,
-             config_path: str | None, sandbox_size: int | None, seed: int) -> None:
+def backtest(cutoff: datetime | None, horizon: float, transactions: str | None,
+             shop_name: str | None, config_path: str | None, sandbox_size: int | None,
+             seed: int) -> None:
     """Does the at-risk flag work in this shop? Classify as of a past date and compare with
     what buyers did next: ranking (AUC), precision and recall of the flags and calibration,
-    next to plain days-since-last-order. Without --shop or --config, a generated sandbox."""
+    side by side with days-since-last-order, a fixed 180-day flag and the shop's own gate.
+    Without --shop, --config or --transactions, a generated sandbox."""
+    from journeybridge.stages import StageSettings
     from journeybridge.stages.backtest import backtest as run_backtest
 
-    found = _people(shop_name, config_path, sandbox_size, seed)
-    when = (cutoff.replace(tzinfo=timezone.utc) if cutoff is not None
-            else found.now - timedelta(days=horizon + 90))
+    if transactions is not None:
+        from journeybridge.transactions import read_transactions
+
+        journeys = read_transactions(Path(transactions))
+        if not journeys:
+            raise ConfigError(f"{Path(transactions).name} has no transactions")
+        end = max(t.at for j in journeys for t in j.touchpoints)
+        settings = StageSettings(horizon_days=horizon)
+        default_cutoff = end - timedelta(days=horizon)
+    else:
+        found = _people(shop_name, config_path, sandbox_size, seed)
+        journeys, end, settings = found.journeys, found.now, found.settings
+        default_cutoff = found.now - timedelta(days=horizon + 90)
+    when = (cutoff.replace(tzinfo=timezone.utc) if cutoff is not None else default_cutoff)
     try:
-        report = run_backtest(found.journeys, when, horizon_days=horizon,
-                              settings=found.settings, data_end=found.now)
+        report = run_backtest(journeys, when, horizon_days=horizon,
+                              settings=settings, data_end=end)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     click.echo("\n".join(report.lines()))

@@ -96,9 +96,9 @@ def classify(
         gates = GapGates(settings.default_at_risk_days, settings.default_lapsed_days, 0, None,
                          measured=False)
         return decide_table(table, gates, settings).classification(0)
-    probabilities = rhythm.model.probabilities(table, settings.horizon_days)
+    probabilities, drivers = rhythm.model.scores(table, settings.horizon_days)
     return decide_table(table, rhythm.gates, settings, probabilities,
-                        rhythm.model.note).classification(0)
+                        rhythm.model.note, drivers).classification(0)
 
 
 def classify_all(
@@ -115,8 +115,9 @@ def classify_all(
     facts, table = _table(journeys, moment, settings)
     gates = gap_gates(table, settings)
     model = fit_churn_model(table, settings)
-    probabilities = model.probabilities(table, settings.horizon_days)
-    results = decide_table(table, gates, settings, probabilities, model.note).classifications()
+    probabilities, drivers = model.scores(table, settings.horizon_days)
+    results = decide_table(table, gates, settings, probabilities, model.note,
+                           drivers).classifications()
     if parsed:
         results = [
             result.model_copy(update={"segments": segments_for(

@@ -19,6 +19,7 @@ from journeybridge.stages.bgnbd import (
     prob_no_purchase,
 )
 from journeybridge.stages.facts import PersonFacts
+from journeybridge.stages.learned import Drivers, LearnedScore, fit_learned_score
 from journeybridge.stages.settings import StageSettings
 from journeybridge.stages.table import FactsTable
 
@@ -37,6 +38,8 @@ class GapGates:
     repeat_gaps: int
     median_gap_days: float | None
     measured: bool
+    fulfilment_days: float = 14.0
+    fulfilment_orders: int = 0
 
     def describe(self) -> str:
         """One sentence for reasons: where the gates come from."""
@@ -54,40 +57,73 @@ def gap_gates(people: FactsTable | Iterable[PersonFacts], settings: StageSetting
     percentiles; the configured defaults when there are fewer than ``min_repeat_gaps``.
     ``people`` is a :class:`FactsTable` (vectorised) or any iterable of facts; both give the
     same gates for the same people, in any order."""
-    if isinstance(people, FactsTable):
-        values = people.gap_days.astype(np.float64)
-    else:
-        values = np.array([g for facts in people for g in facts.gaps_days()], dtype=np.float64)
+    if not isinstance(people, FactsTable):
+        facts = list(people)
+        people = (FactsTable.from_facts(facts, settings) if facts else
+                  FactsTable.from_facts([], settings, now=datetime.now(timezone.utc)))
+    values = people.gap_days.astype(np.float64)
+    fulfilment = people.fulfilment_days
+    assert fulfilment is not None
+    shipped = int(fulfilment.shape[0])
+    prepare = settings.default_fulfilment_days
+    if shipped >= settings.min_fulfilled_orders:
+        prepare = max(float(np.percentile(fulfilment, 90.0)), 1.0)
     count = int(values.shape[0])
     if count < settings.min_repeat_gaps:
         return GapGates(settings.default_at_risk_days, settings.default_lapsed_days, count,
-                        float(np.median(values)) if count else None, measured=False)
+                        float(np.median(values)) if count else None, measured=False,
+                        fulfilment_days=prepare, fulfilment_orders=shipped)
     at_risk = float(np.percentile(values, settings.at_risk_percentile))
     lapsed = float(np.percentile(values, settings.lapsed_percentile))
     return GapGates(max(at_risk, 1.0), max(lapsed, at_risk, 1.0), count,
-                    float(np.median(values)), measured=True)
+                    float(np.median(values)), measured=True, fulfilment_days=prepare,
+                    fulfilment_orders=shipped)
 
 
 @dataclass(frozen=True)
 class ChurnModel:
-    """The shop's fitted BG/NBD model (time unit: days), or why there is none."""
+    """The shop's fitted BG/NBD model (time unit: days) and, where the shop's past is long and
+    large enough, the score learned from it (:mod:`journeybridge.stages.learned`), or why
+    there is none."""
 
     params: BGNBDParams | None
     note: str
     buyers: int
+    learned: LearnedScore | None = None
+
+    @property
+    def is_learned(self) -> bool:
+        """True when the probability comes from the learned score."""
+        return self.learned is not None and self.learned.pipeline is not None
 
     def probability(self, facts: PersonFacts, horizon_days: float) -> float | None:
         """P(no purchase within ``horizon_days``) for one buyer; None without a model or for a
         person who never bought."""
-        if self.params is None or facts.first_purchase is None:
+        if facts.first_purchase is None:
+            return None
+        if self.is_learned:
+            value = float(self.probabilities(_triples_table([facts]), horizon_days)[0])
+            return None if np.isnan(value) else value
+        if self.params is None:
             return None
         x, t_x, age = _rft(facts)
         return float(prob_no_purchase(self.params, x, t_x, age, horizon_days)[()])
 
+    def scores(self, table: FactsTable, horizon_days: float
+               ) -> tuple[FloatArray, Drivers | None]:
+        """:meth:`probabilities` and, for the learned score, the features that weigh most for
+        each buyer (None for BG/NBD alone)."""
+        if self.learned is not None and self.learned.pipeline is not None:
+            return self.learned.score(table, horizon_days, self.params)
+        return self.probabilities(table, horizon_days), None
+
     def probabilities(self, table: FactsTable, horizon_days: float) -> FloatArray:
         """P(no purchase within ``horizon_days``) for every row of ``table``, NaN for people
-        who never bought or without a model; computed once per distinct (frequency, recency,
-        age) triple, in one vectorised pass."""
+        who never bought or without a model: the learned score where there is one, else
+        BG/NBD, computed once per distinct (frequency, recency, age) triple, in one
+        vectorised pass."""
+        if self.learned is not None and self.learned.pipeline is not None:
+            return self.learned.score(table, horizon_days, self.params)[0]
         out = np.full(len(table), np.nan, dtype=np.float64)
         triples = table.buyer_triples
         if self.params is None or triples.grouped is None:
@@ -125,6 +161,23 @@ def fit_churn_model(people: FactsTable | Sequence[PersonFacts],
     stable fit; otherwise say why (the classifier then falls back to the gap gates alone).
     ``people`` is a :class:`FactsTable` or a sequence of facts; the fit does not depend on
     their order."""
+    bgnbd = _fit_bgnbd_model(people, settings)
+    if not settings.learned_score:
+        return bgnbd
+    table = people if isinstance(people, FactsTable) else _triples_table(people)
+    learned = fit_learned_score(
+        table, settings.horizon_days,
+        min_labelled_buyers=settings.min_buyers_for_learned_score,
+        min_customers_for_bgnbd=settings.min_customers_for_fit,
+        min_repeat_for_bgnbd=settings.min_repeat_buyers_for_fit)
+    if learned.pipeline is None:
+        note = f"{bgnbd.note}; {learned.note}"
+        return ChurnModel(bgnbd.params, note, bgnbd.buyers, learned)
+    return ChurnModel(bgnbd.params, learned.note, bgnbd.buyers, learned)
+
+
+def _fit_bgnbd_model(people: FactsTable | Sequence[PersonFacts],
+                     settings: StageSettings) -> ChurnModel:
     count, grouped = _grouped_buyers(people)
     if count < 2 or grouped is None:
         return ChurnModel(None, f"no churn model: only {count} buyer(s); the gap gates "
@@ -140,8 +193,8 @@ def fit_churn_model(people: FactsTable | Sequence[PersonFacts],
                                 "decide", count)
     params = fit_bgnbd(grouped.frequency, grouped.recency, grouped.age, weights=grouped.counts)
     if not params.converged:
-        return ChurnModel(None, f"no churn model: the BG/NBD fit did not converge "
-                                f"({params.message}); the gap gates alone decide", count)
+        return ChurnModel(None, "no churn model: the BG/NBD fit found no stable optimum on "
+                                "these buyers; the gap gates alone decide", count)
     note = (f"churn model (BG/NBD) fitted on this shop's {count} buyers: "
             f"r={params.r:.3g}, alpha={params.alpha:.3g}, a={params.a:.3g}, b={params.b:.3g}")
     return ChurnModel(params, note, count)
@@ -152,7 +205,7 @@ def churn_probabilities(model: ChurnModel, people: FactsTable | Sequence[PersonF
     """P(no purchase within the horizon) for each person (None for non-buyers or without a
     model), computed in one vectorised pass (see :meth:`ChurnModel.probabilities`)."""
     if not isinstance(people, FactsTable):
-        if model.params is None:
+        if model.params is None and not model.is_learned:
             return [None] * len(people)
         people = _triples_table(people)
     values = model.probabilities(people, horizon_days)

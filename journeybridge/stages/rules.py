@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict
 
 from journeybridge.model import UtcDateTime
 from journeybridge.stages.facts import PersonFacts
+from journeybridge.stages.learned import Drivers
 from journeybridge.stages.phases import Stage
 from journeybridge.stages.rhythm import GapGates
 from journeybridge.stages.settings import StageSettings
@@ -84,6 +85,7 @@ class Classification(BaseModel):
     flags: tuple[str, ...] = ()
     segments: tuple[str, ...] = ()
     probability_no_purchase: float | None = None
+    next_order_expected: UtcDateTime | None = None
 
 
 class Rule(IntEnum):
@@ -182,6 +184,8 @@ class StageTable:
     lapsed_gate: F64
     usual_gap: F64
     own_rhythm: Bools
+    drivers: Drivers | None = None
+    next_expected: I64 | None = None
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -194,6 +198,14 @@ class StageTable:
     def stages(self) -> list[Stage]:
         """Each row's stage."""
         return [_STAGES[c] for c in self.stage_codes.tolist()]
+
+    def expected_next(self) -> I64:
+        """When each repeat buyer's next order is expected (microseconds; NO_TIME for others
+        and for the lapsed): their last purchase plus their usual gap (the median of their
+        gaps; their one gap when they have only one)."""
+        if self.next_expected is not None:
+            return self.next_expected
+        return np.full(len(self), NO_TIME, dtype=np.int64)
 
     def counts(self) -> dict[Stage, int]:
         """How many people are in each stage (every stage listed, in route order)."""
@@ -213,7 +225,7 @@ class StageTable:
         keys = facts.keys
         key_list = [keys[i] for i in index.tolist()]
         columns = (
-            key_list, self.rule[index], self.since[index], self.flags[index],
+            index, key_list, self.rule[index], self.since[index], self.flags[index],
             self.probability[index], facts.purchases[index], facts.first_purchase[index],
             facts.last_purchase[index], self.days_since_last[index], self.at_risk_gate[index],
             self.lapsed_gate[index], self.usual_gap[index], self.own_rhythm[index],
@@ -222,6 +234,7 @@ class StageTable:
             facts.review_verified[index], facts.review_product[index],
             facts.signal_count[index], facts.signal_first[index], facts.signal_detail[index],
             facts.known_since[index], facts.orders_seen[index],
+            self.expected_next()[index],
         )
         words = _Words(self)
         lists = [c if isinstance(c, list) else c.tolist() for c in columns]
@@ -229,6 +242,7 @@ class StageTable:
 
 
 class _Row(NamedTuple):
+    at: int
     key: str
     rule: int
     since: int
@@ -255,6 +269,7 @@ class _Row(NamedTuple):
     signal_detail: int
     known_since: int
     orders_seen: int
+    next_expected: int
 
 
 def _reason(*, rule: str, text: str, facts: dict[str, FactValue] | None = None) -> Reason:
@@ -264,10 +279,12 @@ def _reason(*, rule: str, text: str, facts: dict[str, FactValue] | None = None) 
 
 def _classification(*, person_key: str, stage: Stage, since: datetime,
                     reasons: tuple[Reason, ...], flags: tuple[str, ...],
-                    probability_no_purchase: float | None) -> Classification:
+                    probability_no_purchase: float | None,
+                    next_order_expected: datetime | None = None) -> Classification:
     return Classification.model_construct(
         person_key=person_key, stage=stage, since=since, reasons=reasons, flags=flags,
-        probability_no_purchase=probability_no_purchase)
+        segments=(), probability_no_purchase=probability_no_purchase,
+        next_order_expected=next_order_expected)
 
 
 class _Words:
@@ -322,7 +339,9 @@ class _Words:
             reasons = [self._awareness(row)]
         return _classification(person_key=row.key, stage=rule.stage, since=datetime_of(row.since),
                               reasons=tuple(reasons), flags=flag_names(row.flags),
-                              probability_no_purchase=probability)
+                              probability_no_purchase=probability,
+                              next_order_expected=None if row.next_expected == NO_TIME
+                              else datetime_of(row.next_expected))
 
     def _buyer(self, rule: Rule, row: _Row, probability: float | None) -> list[Reason]:
         settings = self.settings
@@ -349,10 +368,17 @@ class _Words:
         chance = ("" if probability is None else
                   f" and a {probability:.0%} chance of no order in the next "
                   f"{settings.horizon_days:.0f} days")
+        weighing = ""
+        if rule in (Rule.LAPSED, Rule.AT_RISK) and self.table.drivers is not None:
+            words = self.table.drivers.text(row.at)
+            if words:
+                weighing = f"; what weighs most: {words}"
+                values["weighs_most"] = words
         if rule is Rule.LAPSED:
-            text = f"{story}: past the {row.lapsed_gate:.0f}-day lapsed gate{chance}"
+            text = f"{story}: past the {row.lapsed_gate:.0f}-day lapsed gate{chance}{weighing}"
         elif rule is Rule.AT_RISK:
-            text = f"{story}: past the {row.at_risk_gate:.0f}-day at-risk gate{chance}"
+            text = (f"{story}: past the {row.at_risk_gate:.0f}-day at-risk gate{chance}"
+                    f"{weighing}")
         elif rule is Rule.ADVOCACY_REVIEW:
             when = day_text(row.review_at)
             product = self.table.facts.texts[row.review_product]
@@ -402,11 +428,13 @@ def decide_table(
     settings: StageSettings,
     probabilities: ArrayLike | None = None,
     model_note: str = "",
+    drivers: Drivers | None = None,
 ) -> StageTable:
     """Decide every row of ``table`` by the rule table (first matching rule wins, in the order
     of :class:`Rule`), vectorised, against the shop's ``gates`` and, where the shop's BG/NBD
     model is fitted, each person's probability of no purchase in the horizon
-    (``probabilities``, NaN or None for none: the gap gate alone decides). ``settings`` must be
+    (``probabilities``, NaN or None for none: the gap gate alone decides; ``drivers`` name the
+    features that weigh most in a learned probability). ``settings`` must be
     the settings the table was built for. Rows do not influence each other."""
     if settings != table.settings:
         raise ValueError("the table was built for other settings; rebuild it for these")
@@ -436,7 +464,10 @@ def decide_table(
 
     # 2. a first purchase still being prepared
     purchases = table.purchases
-    preparing = (table.flags & Flag.ORDER_IN_PREPARATION) != 0
+    assert table.preparing_since is not None
+    prepared_for = (now - table.preparing_since).astype(np.float64) / float(DAY_US)
+    preparing = ((table.flags & Flag.ORDER_IN_PREPARATION) != 0) & \
+        (prepared_for <= gates.fulfilment_days)
     take((purchases == 1) & preparing, Rule.PURCHASE_FIRST_ORDER_OPEN, table.first_purchase)
 
     # the buyer's clock: days since the last purchase against gates stretched to their rhythm
@@ -480,14 +511,22 @@ def decide_table(
          np.where(table.known_since != NO_TIME, table.known_since, now))
 
     trouble_rule = (rule == Rule.SERVICE_REFUNDED) | (rule == Rule.SERVICE_CANCELLED)
-    flags = table.flags | np.where(trouble_rule, Flag.REFUND_OR_CANCELLATION, 0).astype(np.uint8)
+    flags = (table.flags & ~np.uint8(Flag.ORDER_IN_PREPARATION)) | \
+        np.where(preparing, Flag.ORDER_IN_PREPARATION, 0).astype(np.uint8) | \
+        np.where(trouble_rule, Flag.REFUND_OR_CANCELLATION, 0).astype(np.uint8)
     no_model_rule = (rule == Rule.CONSIDERATION) | (rule == Rule.AWARENESS)
+    one_gap = np.where(purchases >= 2, (table.nth_purchase(2) - table.first_purchase)
+                       .astype(np.float64) / float(DAY_US), np.nan)
+    rhythm_gap = np.where(np.isnan(usual), one_gap, usual)
+    expects = repeat & (rule != Rule.LAPSED) & ~np.isnan(rhythm_gap)
+    next_expected = np.full(n, NO_TIME, dtype=np.int64)
+    next_expected[expects] = _plus_days(last[expects], rhythm_gap[expects])
     return StageTable(
         facts=table, gates=gates, settings=settings, model_note=model_note, rule=rule,
         since=np.minimum(since, now), flags=flags,
         probability=np.where(no_model_rule, np.nan, prob), days_since_last=days_since_last,
         at_risk_gate=at_risk_gate, lapsed_gate=lapsed_gate, usual_gap=usual,
-        own_rhythm=own_rhythm)
+        own_rhythm=own_rhythm, drivers=drivers, next_expected=next_expected)
 
 
 def decide(

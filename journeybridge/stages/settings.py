@@ -38,8 +38,17 @@ class StageSettings(BaseModel):
     default_lapsed_days: float = Field(365.0, gt=0)
     min_repeat_gaps: int = Field(20, ge=1, description=(
         "repeat-purchase gaps needed before the shop's own percentiles are used"))
+    default_fulfilment_days: float = Field(14.0, gt=0, description=(
+        "an order paid and not shipped counts as in preparation this long when the shop's "
+        "own fulfilment time (90th percentile, paid to shipped/completed) is unmeasurable"))
+    min_fulfilled_orders: int = Field(20, ge=1, description=(
+        "shipped or completed orders needed before the shop's own fulfilment time is used"))
     min_customers_for_fit: int = Field(200, ge=10)
     min_repeat_buyers_for_fit: int = Field(30, ge=5)
+    learned_score: bool = Field(True, description=(
+        "learn the at-risk probability from the shop's own past (else BG/NBD alone)"))
+    min_buyers_for_learned_score: int = Field(1000, ge=20, description=(
+        "buyers needed at the earliest training cutoff before the learned score is used"))
 
     @model_validator(mode="after")
     def _consistent(self) -> StageSettings:

@@ -82,6 +82,7 @@ class PersonSummary:
     order_refs: tuple[OrderRef, ...]
     texts: tuple[str, ...]
     features: Mapping[str, Any]
+    fulfilment_days: tuple[float, ...] = ()
 
     @property
     def valid_until(self) -> datetime | None:
@@ -101,7 +102,8 @@ class PersonSummary:
         return json.dumps({
             "k": self.key, "a": self.as_of_us, "u": self.valid_until_us, "r": self.row,
             "p": self.purchase_times, "o": [list(ref) for ref in self.order_refs],
-            "t": self.texts, "f": self.features}, separators=(",", ":"), ensure_ascii=False)
+            "t": self.texts, "f": self.features, "d": self.fulfilment_days},
+            separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> PersonSummary:
@@ -112,7 +114,8 @@ class PersonSummary:
                        None if data["u"] is None else int(data["u"]),
                        tuple(int(v) for v in data["r"]), tuple(int(v) for v in data["p"]),
                        tuple(OrderRef(str(a), str(b), str(c)) for a, b, c in data["o"]),
-                       tuple(str(t) for t in data["t"]), dict(data["f"]))
+                       tuple(str(t) for t in data["t"]), dict(data["f"]),
+                       tuple(float(d) for d in data.get("d", ())))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise SummaryError(f"stored summary does not parse ({type(exc).__name__})") from None
 
@@ -157,7 +160,7 @@ def summarize(journey: Journey, as_of: datetime, settings: StageSettings) -> Per
     return PersonSummary(summary_key(settings), micros(as_of),
                          _valid_until(journey, as_of, settings), row, tuple(builder.times),
                          tuple(builder.order_refs), tuple(builder.texts),
-                         feature_base(journey, facts))
+                         feature_base(journey, facts), tuple(builder.fulfilment))
 
 
 class _Columns:
@@ -172,6 +175,7 @@ class _Columns:
         self.times: list[np.ndarray[Any, np.dtype[np.int64]]] = []
         self.order_refs: list[OrderRef] = []
         self.texts: list[str] = []
+        self.fulfilment: list[float] = []
 
     def add(self, chunk: Sequence[PersonSummary]) -> None:
         rows = []
@@ -192,6 +196,7 @@ class _Columns:
                         row[i] += base
                 self.texts.extend(s.texts)
             rows.append(row)
+            self.fulfilment.extend(s.fulfilment_days)
             times.extend(s.purchase_times)
             counts.append(len(s.purchase_times))
         if rows:
@@ -210,7 +215,9 @@ class _Columns:
         return FactsTable(keys=list(keys), now_us=micros(now), settings=settings,
                           purchase_offsets=offsets,
                           purchase_times=np.concatenate(self.times) if self.times else empty,
-                          order_refs=self.order_refs, texts=self.texts, **columns)
+                          order_refs=self.order_refs, texts=self.texts,
+                          fulfilment_days=np.array(self.fulfilment, dtype=np.float64),
+                          **columns)
 
 
 @dataclass
@@ -237,6 +244,14 @@ class ShopClassification:
     def segments(self) -> list[tuple[str, ...]]:
         """Each row's segments, sorted."""
         return self.segment_names
+
+    @property
+    def next_order_expected(self) -> list[datetime | None]:
+        """When each repeat buyer's next order is expected (None for others)."""
+        from journeybridge.stages.table import NO_TIME, datetime_of
+
+        return [None if us == NO_TIME else datetime_of(us)
+                for us in self.decided.expected_next().tolist()]
 
     def classification(self, row: int) -> Classification:
         """Row ``row`` as a Classification with its reasons and segments."""
@@ -284,8 +299,8 @@ def classify_summaries(
     table = columns.table(keys, now, settings)
     gates = gap_gates(table, settings)
     model = fit_churn_model(table, settings)
-    decided = decide_table(table, gates, settings,
-                           model.probabilities(table, settings.horizon_days), model.note)
+    probabilities, drivers = model.scores(table, settings.horizon_days)
+    decided = decide_table(table, gates, settings, probabilities, model.note, drivers)
     names: list[tuple[str, ...]]
     if parsed:
         now_us = table.now_us

@@ -149,7 +149,11 @@ class FactsTable:
     * ``signal_count``, ``signal_first``, ``signal_detail``: consideration signals (unpaid
       checkouts and carts without order within the consideration window), the earliest, and
       their description (index into ``texts``: the first three, earliest first);
-    * ``known_since``: the first touchpoint; ``orders_seen``: orders that existed at ``now``.
+    * ``known_since``: the first touchpoint; ``orders_seen``: orders that existed at ``now``;
+    * ``preparing_since``: when the latest order still paid and not shipped was paid
+      (NO_TIME for none; default: ``now`` where the order_in_preparation flag is set, so it
+      never expires); ``fulfilment_days``: for the shop, every order's days from payment to
+      shipped or completed (any length, not per row; default none measured).
 
     The constructor checks shapes and types, never the meaning; :meth:`from_facts` derives
     every column from :class:`PersonFacts` exactly as the rules define them.
@@ -177,6 +181,8 @@ class FactsTable:
     orders_seen: I32
     order_refs: Sequence[OrderRef]
     texts: Sequence[str]
+    preparing_since: I64 | None = None
+    fulfilment_days: F64 | None = None
 
     def __post_init__(self) -> None:
         n = len(self.keys)
@@ -197,6 +203,16 @@ class FactsTable:
         }
         for name, dtype in kinds.items():
             object.__setattr__(self, name, _column(getattr(self, name), dtype, name, n))
+        if self.preparing_since is None:
+            preparing = (self.flags & Flag.ORDER_IN_PREPARATION) != 0
+            object.__setattr__(self, "preparing_since",
+                               np.where(preparing, self.now_us, NO_TIME).astype(np.int64))
+        else:
+            object.__setattr__(self, "preparing_since", _column(
+                self.preparing_since, np.int64, "preparing_since", n))
+        object.__setattr__(self, "fulfilment_days", np.ascontiguousarray(
+            np.zeros(0) if self.fulfilment_days is None else self.fulfilment_days,
+            dtype=np.float64).reshape(-1))
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -340,7 +356,9 @@ class _Builder:
         self.cols: dict[str, list[int]] = {name: [] for name in (
             "shipped_at", "shipped_order", "trouble_at", "trouble_order", "trouble_refunded",
             "flags", "review_at", "review_rating", "review_verified", "review_product",
-            "signal_count", "signal_first", "signal_detail", "known_since", "orders_seen")}
+            "signal_count", "signal_first", "signal_detail", "known_since", "orders_seen",
+            "preparing_since")}
+        self.fulfilment: list[float] = []
         self.offsets = [0]
         self.times: list[int] = []
         self.order_refs: list[OrderRef] = []
@@ -376,6 +394,13 @@ class _Builder:
                 flags |= Flag.ABANDONED_CART
         if any(seen.status is OrderStatus.PAID for seen in facts.orders):
             flags |= Flag.ORDER_IN_PREPARATION
+        preparing = [seen.paid_at or seen.order.created_at for seen in facts.orders
+                     if seen.status is OrderStatus.PAID]
+        self.cols["preparing_since"].append(micros(max(preparing)) if preparing else NO_TIME)
+        for seen in facts.orders:
+            done = _fulfilled_at(seen, now)
+            if done is not None and seen.paid_at is not None:
+                self.fulfilment.append(max((done - seen.paid_at) / timedelta(days=1), 0.0))
         if facts.subscribed:
             flags |= Flag.NEWSLETTER
         return flags
@@ -464,4 +489,22 @@ class _Builder:
             known_since=np.array(c["known_since"], dtype=np.int64),
             orders_seen=np.array(c["orders_seen"], dtype=np.int32),
             order_refs=self.order_refs, texts=self.texts,
+            preparing_since=np.array(c["preparing_since"], dtype=np.int64),
+            fulfilment_days=np.array(self.fulfilment, dtype=np.float64),
         )
+
+
+def _fulfilled_at(seen: OrderAsOf, now: datetime) -> datetime | None:
+    """When a paid order was shipped or completed, if it was by ``now``: the first such step
+    of its history, else its completion date, else (shipped, no history) its last change."""
+    if seen.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        return None
+    order = seen.order
+    for change in order.history:
+        if change.at <= now and change.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+            return change.at
+    if order.completed_at is not None and order.completed_at <= now:
+        return order.completed_at
+    if seen.status is OrderStatus.SHIPPED:
+        return seen.changed_at
+    return None
