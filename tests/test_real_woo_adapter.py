@@ -66,6 +66,14 @@ def test_full_pull_equals_the_seed(full_pull: Collected, real_woo_expected: dict
             Decimal(r["amount"]) for r in want["refunds"])
         assert [(int(line.product_id), line.quantity, line.total) for line in order.lines] == [
             (li["product_id"], li["quantity"], Decimal(li["total"])) for li in want["line_items"]]
+    # refunds with their dates, which only orders/{id}/refunds gives (not the order's refunds[])
+    refunded = [o for o in expected_orders.values() if o["refunds"]]
+    dated = {(r.order_id, r.id): r for r in full_pull.refunds}
+    assert refunded and len(dated) == sum(len(o["refunds"]) for o in refunded)
+    for want in refunded:
+        for r in want["refunds"]:
+            record = dated[(str(want["id"]), str(r["id"]))]
+            assert record.at == _utc(r["date_created"]) and record.amount == Decimal(r["amount"])
     customers = {int(p.customer_id or 0): p for p in full_pull.customers}
     assert set(customers) == {c["id"] for c in real_woo_expected["customers"]}
     for want in real_woo_expected["customers"]:

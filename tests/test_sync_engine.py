@@ -21,6 +21,7 @@ from journeybridge.sync import (
     CURSOR_FULL,
     CURSOR_ORDERS,
     ShopSync,
+    shop_journeys,
     sync_shop,
 )
 from tests.sync_support import (
@@ -299,3 +300,45 @@ def test_changed_stage_settings_rebuild_every_summary_and_decide_as_a_fresh_stor
         assert run(shop, changed, target, fresh).status == "ok"
         assert {k: s.stage for k, s in fresh.stages("sand").items()} == stored
     assert stored != before and stored.keys() == before.keys()
+
+
+def test_refunds_carry_their_dates_and_our_write_back_does_not_move_them(shop: Shop) -> None:
+    config, target, store = setup(shop)
+    with store:
+        first = run(shop, config, target, store)
+        assert first.status == "ok", first.error
+        refunds = [(j.key, o.id, r) for j in shop_journeys(store, target)
+                   for o in j.orders for r in o.refunds]
+        assert refunds and all(r.at is not None for _, _, r in refunds)
+        for key, order_id, refund in refunds:
+            generated = shop.population.order(int(order_id))
+            assert generated is not None
+            assert refund.at == next(g.date_created for g in generated.refunds
+                                     if str(g.id) == refund.id), (key, order_id)
+        # the guests' values went onto their latest orders, which changed their modification
+        # time: the incremental run re-reads those orders and refunds, nobody moves
+        second = run(shop, config, target, store)
+        assert second.status == "ok" and second.moves == [] and second.run.written == 0
+
+
+def test_a_refund_made_today_puts_a_loyal_customer_in_service(shop: Shop) -> None:
+    config, target, store = setup(shop)
+    with store:
+        assert run(shop, config, target, store).status == "ok"
+        stages = store.stages("sand")
+        journeys = {j.key: j for j in shop_journeys(store, target)}
+        key = next(k for k, s in sorted(stages.items())
+                   if s.stage in ("loyalty", "advocacy") and k.startswith("customer:"))
+        latest = max((o for o in journeys[key].orders if o.status.is_paid and not o.refunds),
+                     key=lambda o: o.created_at)
+        shop.population.update_order(int(latest.id), status="refunded",
+                                     at=AT - timedelta(hours=3))
+        again = run(shop, config, target, store)
+        assert again.status == "ok", again.error
+        # (others may move too: the refund changes the shop's rhythm they are judged by)
+        move = next(m for m in again.moves if m.person_key == key)
+        assert move.to_stage == "service" and "refund" in move.reason.lower()
+        refund = next(r for o in next(j for j in shop_journeys(store, target)
+                                      if j.key == key).orders
+                      if o.id == latest.id for r in o.refunds)
+        assert refund.at == AT - timedelta(hours=3)

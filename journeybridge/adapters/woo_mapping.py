@@ -31,6 +31,7 @@ from journeybridge.model import (
     OrderStatus,
     Person,
     Platform,
+    RefundRecord,
     Review,
 )
 from journeybridge.validation import build
@@ -298,6 +299,26 @@ class WooMapping:
                          or k in ("_meta_event_id", "meta_event_id")},
                 "source": self._source("order", order_id),
             },
+            label,
+        )
+
+    def refund(self, raw: Mapping[str, Any], order_id: str) -> RefundRecord:
+        """A refund as ``GET orders/{id}/refunds`` lists it: a positive ``amount`` and its
+        date (``date_created_gmt``), which the order's own ``refunds[]`` lacks."""
+        problems: list[str] = []
+        refund_id = _id(raw.get("id"))
+        label = _label("refund", refund_id, raw)
+        if refund_id is None:
+            raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
+        amount = money(raw.get("amount"), "amount", problems)
+        created = self._when(raw, "date_created", problems)
+        if problems:
+            raise InvalidRecord(label, problems)
+        return build(
+            RefundRecord,
+            {"id": refund_id, "order_id": order_id, "amount": abs(amount),
+             "reason": text(raw.get("reason")), "at": created,
+             "source": self._source("refund", refund_id)},
             label,
         )
 

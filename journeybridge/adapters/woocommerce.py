@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any, TypeVar
 
 from journeybridge.adapters.fields import record_id
@@ -50,11 +51,20 @@ from journeybridge.adapters.woo_client import WooClient, WooResponse
 from journeybridge.adapters.woo_mapping import WooMapping
 from journeybridge.errors import ShopError
 from journeybridge.identity import id_order
-from journeybridge.model import Journey, Order, OrderStatus, Person, Platform, Review
+from journeybridge.model import (
+    Journey,
+    Order,
+    OrderStatus,
+    Person,
+    Platform,
+    RefundRecord,
+    Review,
+)
 
 __all__ = [
     "CUSTOMER_FIELDS",
     "ORDER_FIELDS",
+    "REFUND_FIELDS",
     "REVIEW_FIELDS",
     "PullReport",
     "WooCommerceAdapter",
@@ -72,6 +82,7 @@ ORDER_FIELDS = (
     "total_tax,shipping_total,discount_total,line_items,refunds,coupon_lines,payment_method,"
     "customer_ip_address,customer_user_agent,meta_data"
 )
+REFUND_FIELDS = "id,date_created,date_created_gmt,amount,reason"
 REVIEW_FIELDS = ("id,date_created,date_created_gmt,product_id,status,reviewer,reviewer_email,"
                  "rating,verified")
 ALL_ORDER_STATUSES = (
@@ -340,10 +351,16 @@ class WooCommerceAdapter(AdapterBase):
 
         latest: datetime | None = None
         buyers: set[str] = set()
+        refunded: list[str] = []
         for orders in batched(self.iter_orders(inner, modified_after=since), self.per_page):
             latest = _latest(latest, (o.modified_at for o in orders))
             buyers.update(o.customer_id for o in orders if o.customer_id)
+            refunded.extend(o.id for o in orders if o.refunds)
             yield PullPage("order", orders)
+        # refund dates: only orders that have refunds and changed since the cursor (a new
+        # refund changes its order), one small read each
+        for refunds in batched(self._refunds_of(inner, refunded), self.per_page):
+            yield PullPage("refund", refunds)
         if not full_customers and buyers:
             # people who ordered may have changed their details: read just them again
             for chunk in self._customers_by_id(inner, sorted(buyers, key=id_order)):
@@ -374,6 +391,16 @@ class WooCommerceAdapter(AdapterBase):
                                 "during the pull were read by id")
         return PullResult(cursor=new_cursor, full_kinds=tuple(full_kinds), deleted=deleted,
                           incremental=since is not None, report=report)
+
+    def _refunds_of(self, report: PullReport, order_ids: Sequence[str]
+                    ) -> Iterator[RefundRecord]:
+        """The refunds of these orders with their dates (``orders/{id}/refunds``)."""
+        for order_id in order_ids:
+            response = self._get(f"orders/{order_id}/refunds",
+                                 {"_fields": REFUND_FIELDS, "per_page": self.per_page})
+            yield from convert_records(response.data, partial(self.mapping.refund,
+                                                              order_id=order_id),
+                                       kind="woocommerce refund", skipped=report.skipped)
 
     def _new_customers(self, report: PullReport, registered: datetime | None
                        ) -> Iterator[list[Person]]:

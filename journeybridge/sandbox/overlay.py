@@ -114,6 +114,21 @@ class Overlay:
             self.customer_modified[p] = max(when, self.person_modified(p))
             self.version += 1
 
+    def generated_order(self, k: int) -> tuple[int, int]:
+        """Order index ``k``'s status code and modification time as generated, before any
+        change (a refund keeps the date it was generated with when the order is edited)."""
+        if self._generated is None or k >= self._generated[0].shape[0]:
+            return int(self.index.status[k]), int(self.index.modified[k])
+        return int(self._generated[0][k]), int(self._generated[1][k])
+
+    def refunded_at(self, k: int, fallback: int) -> int:
+        """When order index ``k`` was last moved to refunded by a change (``fallback`` if
+        the log has no such move)."""
+        with self.lock:
+            moves = [when for order, code, when, _ in self.status_log
+                     if order == k and code == REFUNDED_CODE]
+        return moves[-1] if moves else fallback
+
     def add_order(self, person: int, customer_id: int, code: int, when: int,
                   products: Sequence[tuple[int, int]]) -> int:
         """Append an order of ``person`` (``customer_id`` 0: a guest order) created at
