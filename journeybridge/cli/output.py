@@ -206,6 +206,36 @@ class StatusLine:
         click.echo(f"\r\x1b[2K{text}", err=True, nl=False)
 
 
+SANDBOX_SHOP_NAMES = {"woocommerce": "sandbox_woo", "prestashop": "sandbox_presta"}
+"""The name :func:`sandbox_table` gives each platform's sandbox shop."""
+
+
+def sandbox_table(platform: str, server: Any) -> str:
+    """What ``journeybridge sandbox`` prints for one platform it serves: the API's address,
+    a ``[shops.<name>]`` table ready to paste and the ``export`` lines of its keys (read/write,
+    and the read-only ones for trying ``check``)."""
+    from journeybridge.config import ShopConfig
+
+    name = SANDBOX_SHOP_NAMES[platform]
+    shop = ShopConfig(name=name, platform=platform, url=server.url)  # type: ignore[arg-type]
+    names = shop.required_env
+    if platform == "woocommerce":
+        creds = server.woo_credentials
+        title = f"WooCommerce REST API: {server.url}/wp-json/wc/v3/"
+        keys, read_only = (creds.key, creds.secret), (creds.ro_key, creds.ro_secret)
+    else:
+        creds = server.presta_credentials
+        title = f"PrestaShop Webservice: {server.url}/api/"
+        keys, read_only = (creds.key,), (creds.ro_key,)
+    lines = [title, "", f"[shops.{name}]", f'platform = "{platform}"', f'url = "{server.url}"',
+             "# timezone: read from the shop (set it to override)", ""]
+    lines += [f"export {env}={value}" for env, value in zip(names, keys)]
+    lines.append("# read-only key" + (" and secret" if len(keys) > 1 else "")
+                 + " (check then reports the missing write permission): "
+                 + " ".join(read_only))
+    return "\n".join(lines)
+
+
 def shop_summary(outcome: ShopSync, seconds: float, exit_code: int) -> dict[str, Any]:
     """One shop's row of the sync summary (the JSON line's ``shops`` and the table)."""
     run = outcome.run

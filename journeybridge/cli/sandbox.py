@@ -8,13 +8,15 @@ import json
 import signal
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 import click
 
 from journeybridge import sources
 from journeybridge.cli import output
-from journeybridge.cli.core import Command
+from journeybridge.cli.core import SANDBOX_TIME_HELP, Command, now_option, parse_moment
+from journeybridge.sources import SANDBOX_PLATFORMS
 
 __all__ = ["COMMANDS", "demo", "sandbox", "schema", "schema_document"]
 
@@ -71,34 +73,43 @@ def schema(indent: int) -> None:
     click.echo(json.dumps(schema_document(), indent=indent))
 
 
-@click.command(cls=Command)
+@click.command(cls=Command, epilog=SANDBOX_TIME_HELP)
 @_size
 @_seed
+@now_option
+@click.option("--platform", "platforms", type=click.Choice(["both", *SANDBOX_PLATFORMS]),
+              default="both", show_default=True,
+              help="The APIs to serve: WooCommerce REST (/wp-json/), PrestaShop Webservice "
+                   "(/api/), or both.")
 @click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
               help="Port on 127.0.0.1 (0 picks a free one).")
-def sandbox(size: int, seed: int, port: int) -> None:
+def sandbox(size: int, seed: int, now_text: str | None, platforms: str, port: int) -> None:
     """Serve the sandbox shop on 127.0.0.1 until stopped (Ctrl-C), for your own tests and
-    demos. Prints its base URL and API credentials."""
+    demos: the WooCommerce and PrestaShop APIs over the same customers. Prints, for each, a
+    configuration table to paste and the keys to export."""
+    now = parse_moment(now_text, "--now")
+    chosen = SANDBOX_PLATFORMS if platforms == "both" else (platforms,)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        _serve(size, seed, port, stop)
+        _serve(size, seed, now, chosen, port, stop)
     finally:
         signal.signal(signal.SIGTERM, previous)
     click.echo("Stopped.")
 
 
-def _serve(size: int, seed: int, port: int, stop: threading.Event) -> None:
-    with sources.sandbox_shop(size, seed, port=port) as shop:
-        creds = shop.server.woo_credentials
-        url = shop.shop.url
-        click.echo(f"Sandbox WooCommerce shop: {url}")
-        click.echo(f"  REST API:            {url}/wp-json/wc/v3/")
-        click.echo(f"  consumer key:        {creds.key}")
-        click.echo(f"  consumer secret:     {creds.secret}")
-        click.echo(f"  read-only key:       {creds.ro_key}")
-        click.echo(f"  read-only secret:    {creds.ro_secret}")
-        click.echo(f"  customers: {size}, seed: {seed}, now: {shop.now.isoformat()}")
+def _serve(size: int, seed: int, now: datetime | None, platforms: tuple[str, ...], port: int,
+           stop: threading.Event) -> None:
+    with sources.sandbox_shop(size, seed, now=now, port=port, platforms=platforms) as shop:
+        url = shop.server.url
+        click.echo(f"Sandbox shop: {url} ({size} customers, seed {seed}, generated for "
+                   f"{shop.now.isoformat().replace('+00:00', 'Z')}; the same --seed and --now "
+                   f"give the same shop)")
+        for platform in platforms:
+            click.echo("")
+            click.echo(output.sandbox_table(platform, shop.server))
+        click.echo("\nPaste the tables into your configuration (journeybridge init writes "
+                   "one), export the keys, then: journeybridge check")
         click.echo("Press Ctrl-C to stop.")
         try:
             while not stop.wait(0.5):
