@@ -155,10 +155,13 @@ class ShopSync:
 AdapterFactory = Callable[[Config, ShopConfig, Secrets], ShopAdapter]
 
 
-def open_shop_adapter(config: Config, shop: ShopConfig, secrets: Secrets) -> ShopAdapter:
-    """The adapter of ``shop`` with its configured options."""
+def open_shop_adapter(config: Config, shop: ShopConfig, secrets: Secrets,
+                      **overrides: Any) -> ShopAdapter:
+    """The adapter of ``shop`` with its configured options (``overrides`` replace some, e.g.
+    ``retry`` for a check that gives up at once on a refused connection)."""
     credentials = {"key": secrets.key, "secret": secrets.secret}
-    return open_adapter(shop.platform, shop.url, credentials, **config.adapter_options(shop))
+    return open_adapter(shop.platform, shop.url, credentials,
+                        **{**config.adapter_options(shop), **overrides})
 
 
 def _iso(moment: datetime) -> str:
