@@ -33,7 +33,8 @@ from journeybridge.state import StateStore
 if TYPE_CHECKING:
     from journeybridge.sandbox import Population, SandboxServer
 
-__all__ = ["SANDBOX_PLATFORMS", "Sandbox", "ShopJourneys", "sandbox_shop", "shop_journeys", "url_shop"]
+__all__ = ["SANDBOX_PLATFORMS", "Sandbox", "ShopJourneys", "sandbox_shop", "shop_journeys",
+           "url_shop"]
 
 
 @dataclass(frozen=True)

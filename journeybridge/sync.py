@@ -307,17 +307,30 @@ MOVES_KEPT = 10_000
 recorded in the store's transition log whatever their number."""
 
 
-def _classify(store: StateStore, shop: str, config: Config, now: datetime
-              ) -> tuple[list[str], Any]:
+def _classify(store: StateStore, shop: str, config: Config, now: datetime,
+              progress: Progress | None = None) -> tuple[list[str], Any]:
     """Everyone's classification as of ``now``, from the stored summaries, columnar."""
     keys: list[str] = []
     summaries: list[PersonSummary] = []
-    for chunk in store.people(shop):
-        for row in chunk:
-            keys.append(row.key)
-            summaries.append(PersonSummary.from_json(row.summary))
-    return keys, classify_summaries(keys, summaries, now, config.stages.settings,
+    if progress is not None:
+        progress.start("reading people", total=store.count_people(shop))
+    try:
+        for chunk in store.people(shop):
+            for row in chunk:
+                keys.append(row.key)
+                summaries.append(PersonSummary.from_json(row.summary))
+            if progress is not None:
+                progress.advance(len(chunk))
+        if progress is not None:  # one columnar computation: no steps to count
+            progress.start("classifying", total=None)
+        result = classify_summaries(keys, summaries, now, config.stages.settings,
                                     config.segments)
+        if progress is not None:
+            progress.advance(len(keys))
+        return keys, result
+    finally:
+        if progress is not None:
+            progress.finish()
 
 
 def _since_text(moment: datetime, zone: ZoneInfo) -> str:
@@ -351,7 +364,7 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
     gather changed stage rows and moves in the store's pending tables, plan the writes
     against what the shop holds (stored) and, unless ``write`` is False, send them."""
     zone = ZoneInfo(shop.timezone)
-    keys, result = _classify(store, shop.name, config, now)
+    keys, result = _classify(store, shop.name, config, now, progress)
     stages, since, segments = result.stages, result.since, result.segments
     out = _Outcome(people=len(keys))
     out.counts.update(stage.value for stage in stages)
@@ -402,12 +415,21 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
             writes, unwritable = adapter.plan(items)
             out.planned += len(writes)
             out.unwritable += unwritable
+            sent = 0
             if write and writes:
-                written, failed = _write(store, shop.name, adapter, writes)
+                def tick(done: int, total: int = len(writes), people: int = len(chunk)) -> None:
+                    # advance by the share of this chunk's people whose writes are done
+                    nonlocal sent
+                    now_at = people * done // total
+                    if progress is not None and now_at > sent:
+                        progress.advance(now_at - sent)
+                    sent = max(sent, now_at)
+
+                written, failed = _write(store, shop.name, adapter, writes, tick)
                 out.written += written
                 out.failures.extend(failed)
-            if progress is not None:
-                progress.advance(len(chunk))
+            if progress is not None and len(chunk) > sent:
+                progress.advance(len(chunk) - sent)
     finally:
         if progress is not None and keys:
             progress.finish()
@@ -415,10 +437,11 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
     return out
 
 
-def _write(store: StateStore, shop: str, adapter: ShopAdapter, writes: Sequence[Write]
-           ) -> tuple[int, list[str]]:
-    """Send ``writes`` in chunks, recording what the shop holds after each; returns how many
-    records were written and the failures."""
+def _write(store: StateStore, shop: str, adapter: ShopAdapter, writes: Sequence[Write],
+           done: Callable[[int], None] | None = None) -> tuple[int, list[str]]:
+    """Send ``writes`` in chunks, recording what the shop holds after each (``done`` is told
+    how many writes were sent so far); returns how many records were written and the
+    failures."""
     written = 0
     failed: list[str] = []
     for begin in range(0, len(writes), WRITE_CHUNK):
@@ -428,6 +451,8 @@ def _write(store: StateStore, shop: str, adapter: ShopAdapter, writes: Sequence[
         store.set_held(shop, [(key, json.dumps(target, sort_keys=True),
                                json.dumps(held, sort_keys=True))
                               for key, (target, held) in report.updates.items()])
+        if done is not None:
+            done(min(begin + WRITE_CHUNK, len(writes)))
     return written, failed
 
 
@@ -519,14 +544,19 @@ def _pull(store: StateStore, shop: ShopConfig, adapter: ShopAdapter,
     """Stream the pull into the store; returns how it ended and how many rows changed."""
     seen = uuid.uuid4().hex
     changed = 0
-    if progress is not None:
-        progress.start(f"pulling {shop.name} ({'incremental' if cursor else 'full'})",
-                       poll=lambda: adapter.requests_sent)
+    mode = "incremental" if cursor else "full"
+    kind: str | None = None
     try:
         stream = adapter.pull(cursor)
         for page in stream:
+            if progress is not None and page.kind != kind:
+                kind = page.kind
+                progress.start(f"pulling {kind}s ({mode})", total=page.expected,
+                               poll=lambda: adapter.requests_sent)
             changed += store.upsert_records(shop.name, [encode(r) for r in page.records],
                                             seen=seen, own_meta_prefix=adapter.own_meta_prefix)
+            if progress is not None:
+                progress.advance(len(page.records))
     finally:
         if progress is not None:
             progress.finish()
@@ -560,7 +590,13 @@ def _run(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets,
                                   "reviews": run.reviews, "trashed": run.trashed,
                                   "skipped": run.skipped, "changed_records": changed})
         # 3. rebuild the people the changed records touch
-        _resolve_dirty(store, shop.name)
+        if progress is not None:
+            progress.start("matching changed records to people", total=None)
+        try:
+            _resolve_dirty(store, shop.name)
+        finally:
+            if progress is not None:
+                progress.finish()
         expired = store.expired_people(shop.name, _stamp(now))
         if expired:
             store.assign_people(shop.name, [], [], expired)

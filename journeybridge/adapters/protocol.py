@@ -47,6 +47,9 @@ class PullPage:
 
     kind: str
     records: Sequence[Record]
+    expected: int | None = None
+    """How many records of ``kind`` this listing holds, when the shop said (WooCommerce's
+    ``X-WP-Total``); None when unknown. For progress bars only."""
 
 
 @dataclass

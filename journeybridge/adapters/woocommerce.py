@@ -103,6 +103,7 @@ class PullReport:
     skipped: list[str] = field(default_factory=list)
     requests: int = 0
     recovered_after_shift: int = 0
+    expected: dict[str, int] = field(default_factory=dict)  # X-WP-Total per kind, for progress
 
     @property
     def skipped_count(self) -> int:
@@ -206,6 +207,8 @@ class WooCommerceAdapter:
         kind = _KINDS.get(endpoint, f"woocommerce {endpoint}")
         for page in self.pages(endpoint, params):
             if page.total is not None:
+                if not totals and endpoint in _MODEL_KINDS:
+                    report.expected[_MODEL_KINDS[endpoint]] = page.total
                 totals.append(page.total)
             yield from convert_records(page.data, convert, kind=kind, skipped=report.skipped,
                                        seen=seen)
@@ -325,14 +328,14 @@ class WooCommerceAdapter:
         if full_customers:
             for chunk in batched(self.iter_customers(inner), self.per_page):
                 registered = _latest(registered, (p.registered_at for p in chunk))
-                yield PullPage("customer", chunk)
+                yield PullPage("customer", chunk, inner.expected.get("customer"))
             full_kinds.append("customer")
             new_cursor["customers_full"] = start.isoformat()
         else:
             new_cursor["customers_full"] = cursor["customers_full"]
             for chunk in self._new_customers(inner, registered):
                 registered = _latest(registered, (p.registered_at for p in chunk))
-                yield PullPage("customer", chunk)
+                yield PullPage("customer", chunk, inner.expected.get("customer"))
         if registered is not None:
             new_cursor["customers_registered"] = registered.isoformat()
 
@@ -341,7 +344,7 @@ class WooCommerceAdapter:
         for orders in batched(self.iter_orders(inner, modified_after=since), self.per_page):
             latest = _latest(latest, (o.modified_at for o in orders))
             buyers.update(o.customer_id for o in orders if o.customer_id)
-            yield PullPage("order", orders)
+            yield PullPage("order", orders, inner.expected.get("order"))
         if not full_customers and buyers:
             # people who ordered may have changed their details: read just them again
             for chunk in self._customers_by_id(inner, sorted(buyers, key=id_order)):
@@ -349,7 +352,7 @@ class WooCommerceAdapter:
 
         after = None if full_customers else (_moment(cursor.get("reviews")) or since)
         for reviews in batched(self.iter_reviews(inner, after=after), self.per_page):
-            yield PullPage("review", reviews)
+            yield PullPage("review", reviews, inner.expected.get("review"))
         if full_customers:
             full_kinds.append("review")
         new_cursor["reviews"] = (start - self.overlap).isoformat()
@@ -553,6 +556,7 @@ def _latest(current: datetime | None, values: Iterable[datetime | None]) -> date
 
 
 
+_MODEL_KINDS = {"customers": "customer", "orders": "order", "products/reviews": "review"}
 _KINDS = {"customers": "woocommerce customer", "orders": "woocommerce order",
           "products/reviews": "woocommerce product review"}
 

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from journeybridge.sync import ShopSync
 
 __all__ = [
-    "StatusLine",
+    "JsonProgress",
+    "TerminalProgress",
     "echo_json",
     "explain_journey",
     "export_summary",
@@ -145,65 +146,141 @@ def journey_record(shop: str, label: str, journey: Journey, result: Classificati
     }
 
 
-class StatusLine:
-    """A one-line progress display on stderr for a terminal: a bar when the total is known,
-    a live counter (requests sent) and the elapsed time otherwise."""
+class TerminalProgress:
+    """The engine's progress (:class:`journeybridge.sync.Progress`) drawn on a terminal with
+    ``rich``: one bar per phase with done/total, percentage, elapsed time and ETA when the
+    total is known, a live count (records, requests sent) otherwise. Each finished phase
+    stays on its own line."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
+        from rich.console import Console
+
+        self._console = Console(file=stream or sys.stderr, stderr=stream is None)
+        self._progress: Any = None
+        self._task: Any = None
+
+    def start(self, label: str, total: int | None = None,
+              poll: Callable[[], int] | None = None) -> None:
+        """Begin a phase: a new bar."""
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.finish()
+        columns: list[Any] = [TextColumn("{task.description:<32}"), BarColumn(),
+                              MofNCompleteColumn(), TaskProgressColumn()]
+        if poll is not None:
+            columns.append(_PollColumn(poll))
+        columns += [TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        self._progress = Progress(*columns, console=self._console, refresh_per_second=4)
+        self._progress.start()
+        self._task = self._progress.add_task(label, total=total)
+
+    def advance(self, steps: int) -> None:
+        """``steps`` more done."""
+        if self._progress is not None:
+            self._progress.advance(self._task, steps)
+
+    def finish(self) -> None:
+        """End the phase, leaving its final state on screen."""
+        if self._progress is None:
+            return
+        task = self._progress.tasks[0]
+        if task.total is None:  # an unknown total is complete when the phase ends
+            self._progress.update(self._task, total=task.completed)
+        self._progress.stop()
+        self._progress = None
+
+
+def _poll_column(poll: Callable[[], int]) -> Any:
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class PollColumn(ProgressColumn):
+        """Requests sent so far (read at each redraw)."""
+
+        def render(self, task: Any) -> Text:
+            return Text(f"{poll():>6} requests")
+
+    return PollColumn()
+
+
+_PollColumn = _poll_column
+
+
+class JsonProgress:
+    """The engine's progress for cron: a JSON log line (``event: progress``) when a phase
+    starts, every ``interval`` seconds while it runs (done, total, percent, requests sent,
+    elapsed and ETA seconds) and when it ends, through the ``journeybridge.progress``
+    logger."""
+
+    def __init__(self, shop: str, interval: float = 10.0) -> None:
+        import logging
+
+        self._log = logging.getLogger("journeybridge.progress")
+        self._shop = shop
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._label = ""
         self._total: int | None = None
         self._done = 0
         self._poll: Callable[[], int] | None = None
         self._started = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
 
     def start(self, label: str, total: int | None = None,
               poll: Callable[[], int] | None = None) -> None:
-        """Begin a phase and draw it (redrawn twice a second)."""
+        """Begin a phase: log it and tick every ``interval`` seconds."""
         self.finish()
         with self._lock:
             self._label, self._total, self._done, self._poll = label, total, 0, poll
             self._started = time.monotonic()
+        self._emit("started")
         self._stop.clear()
         self._thread = threading.Thread(target=self._tick, daemon=True,
                                         name="journeybridge-progress")
         self._thread.start()
 
     def advance(self, steps: int) -> None:
-        """Count ``steps`` more done and redraw."""
+        """Count ``steps`` more done."""
         with self._lock:
             self._done += steps
-        self._draw()
 
     def finish(self) -> None:
-        """End the phase, leaving its final state on its own line."""
+        """End the phase with a last line."""
         if self._thread is None:
             return
         self._stop.set()
         self._thread.join()
         self._thread = None
-        self._draw()
-        click.echo("", err=True)
+        self._emit("finished")
 
     def _tick(self) -> None:
-        while not self._stop.wait(0.5):
-            self._draw()
+        while not self._stop.wait(self._interval):
+            self._emit("running")
 
-    def _draw(self) -> None:
+    def _emit(self, state: str) -> None:
         with self._lock:
             elapsed = time.monotonic() - self._started
-            if self._total:
-                width = 30
-                filled = int(width * min(self._done, self._total) / self._total)
-                text = (f"{self._label} [{'#' * filled}{'.' * (width - filled)}] "
-                        f"{self._done}/{self._total}")
-            else:
-                count = self._poll() if self._poll is not None else self._done
-                text = f"{self._label}: {count} requests"
-            text += f"  {elapsed:.0f}s"
-        click.echo(f"\r\x1b[2K{text}", err=True, nl=False)
+            done, total = self._done, self._total
+            fields: dict[str, Any] = {"event": "progress", "shop": self._shop,
+                                      "phase": self._label, "state": state, "done": done,
+                                      "total": total, "seconds": round(elapsed, 1)}
+            if total:
+                fields["percent"] = round(100 * min(done, total) / total, 1)
+                if 0 < done < total and state == "running":
+                    fields["eta_seconds"] = round(elapsed * (total - done) / done, 1)
+            if self._poll is not None:
+                fields["requests"] = self._poll()
+        self._log.info("%s: %s %s/%s", self._label, state, done,
+                       total if total is not None else "?", extra=fields)
 
 
 SANDBOX_SHOP_NAMES = {"woocommerce": "sandbox_woo", "prestashop": "sandbox_presta"}

@@ -110,9 +110,10 @@ def sync(session: Session, shop_name: str | None, dry_run: bool, full: bool,
             shops = []
         else:
             shops = session.shops(shop_name)
-        progress = output.StatusLine() if on_terminal else None
         store = session.store()
         for shop in shops:
+            progress = (output.TerminalProgress() if on_terminal
+                        else output.JsonProgress(shop.name))
             started = time.monotonic()
             outcome = next(engine.sync(session.config, store, shop.name, dry_run=dry_run,
                                        full=full, now=now, progress=progress, reset=reset))
