@@ -276,7 +276,9 @@ class Config(_Strict):
         group name of every stage."""
         common: dict[str, Any] = {
             "shop": shop.name, "concurrency": shop.concurrency, "timeout": shop.timeout,
-            "verify_ssl": shop.verify_ssl, "timezone_name": shop.timezone,
+            "verify_ssl": shop.verify_ssl,
+            # no timezone configured: the adapter asks the shop (UTC when it cannot tell)
+            "timezone_name": shop.timezone if "timezone" in shop.model_fields_set else None,
             "write_guests": shop.write_guest_orders}
         if shop.platform == "prestashop":
             return {**common, "key_in_query": shop.query_string_auth,

@@ -363,7 +363,7 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
     stays one chunk deep): keep each person's stored since unless their stage changed,
     gather changed stage rows and moves in the store's pending tables, plan the writes
     against what the shop holds (stored) and, unless ``write`` is False, send them."""
-    zone = ZoneInfo(shop.timezone)
+    zone = ZoneInfo(adapter.timezone)
     keys, result = _classify(store, shop.name, config, now, progress)
     stages, since, segments = result.stages, result.since, result.segments
     out = _Outcome(people=len(keys))

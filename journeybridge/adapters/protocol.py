@@ -176,6 +176,11 @@ class ShopAdapter(Protocol):
     def requests_sent(self) -> int:
         """Requests sent so far by this adapter."""
 
+    @property
+    def timezone(self) -> str:
+        """The IANA zone the shop's local dates are read in: the configured one, else the
+        one the shop tells (asked once), else UTC."""
+
     def pull(self, cursor: Mapping[str, str] | None = None) -> PullStream:
         """Everything (no cursor) or what changed since ``cursor``, streamed."""
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -46,6 +46,7 @@ from journeybridge.adapters.protocol import (
     collect,
 )
 from journeybridge.adapters.protocol import PullReport as Report
+from journeybridge.adapters.shopzone import offset_zone, settle, zone_name
 from journeybridge.adapters.woo_client import WooClient, WooResponse
 from journeybridge.adapters.woo_mapping import WooMapping
 from journeybridge.errors import ShopError
@@ -131,7 +132,7 @@ class WooCommerceAdapter:
         verify_ssl: bool = True,
         query_string_auth: bool = False,
         rest_route: bool | None = None,
-        timezone_name: str = "UTC",
+        timezone_name: str | None = "UTC",
         newsletter_key: str = "newsletter_optin",
         newsletter_date_key: str = "newsletter_optin_date",
         meta_prefix: str = "journeybridge_",
@@ -154,7 +155,9 @@ class WooCommerceAdapter:
         self.full_customers_every = timedelta(hours=full_customers_hours)
         self.write_guests = write_guests
         self.own_meta_prefix = meta_prefix
-        self.mapping = WooMapping(shop=self.shop, timezone=timezone_name,
+        self._configured_zone = timezone_name
+        self._zone_settled = False
+        self.mapping = WooMapping(shop=self.shop, timezone=timezone_name or "UTC",
                                   newsletter_key=newsletter_key,
                                   newsletter_date_key=newsletter_date_key,
                                   meta_prefix=meta_prefix,
@@ -313,6 +316,7 @@ class WooCommerceAdapter:
                 "customers_full": datetime.now(timezone.utc).isoformat()}
 
     def _pull(self, cursor: dict[str, str]) -> Iterator[PullPage] | Any:
+        self.settle_timezone()
         report = Report()
         inner = PullReport()
         before = self.client.requests_sent
@@ -519,6 +523,30 @@ class WooCommerceAdapter:
                 report.written += 1
                 report.updates[write.person_key] = ({key: write.record_id}, dict(write.values))
 
+    @property
+    def timezone(self) -> str:
+        """The zone local dates (those without ``_gmt``) are read in: the configured one,
+        else the site's ``timezone_string`` (or whole-hour ``gmt_offset``) from the WordPress
+        REST index (asked once), else UTC."""
+        self.settle_timezone()
+        return self.mapping.timezone
+
+    def settle_timezone(self) -> None:
+        """Ask the WordPress REST index for the site's time zone once and read local dates in
+        the zone :func:`~journeybridge.adapters.shopzone.settle` picks."""
+        if self._zone_settled:
+            return
+        self._zone_settled = True
+        index = self.client.site_index()
+        found = zone_name(index.get("timezone_string")) or offset_zone(index.get("gmt_offset"))
+        missing = "" if found else (
+            f"timezone_string is empty and gmt_offset {str(index.get('gmt_offset'))[:10]!r} "
+            "is not a whole number of hours" if index else "no REST index")
+        zone = settle(self._configured_zone, found, shop=self.shop,
+                      source="the WordPress REST index, timezone_string", missing=missing)
+        if zone != self.mapping.timezone:
+            self.mapping = replace(self.mapping, timezone=zone)
+
     def check(self, *, write: bool = True) -> list[CheckStep]:
         """``GET customers?per_page=1`` (the key may read), then an empty ``customers/batch``
         update (WooCommerce checks the key's write permission before the body, so a read-only
@@ -530,7 +558,8 @@ class WooCommerceAdapter:
         except ShopError as exc:
             return [CheckStep("read", False, str(exc), exc)]
         total = f"{answer.total} customers" if answer.total is not None else "customers"
-        steps.append(CheckStep("read", True, f"the key may read: {total} in {self.url}"))
+        steps.append(CheckStep("read", True, f"the key may read: {total} in {self.url} "
+                                             f"(local dates read in {self.timezone})"))
         if not write:
             return steps
         try:

@@ -294,12 +294,13 @@ def sandbox_table(platform: str, server: Any) -> str:
     from journeybridge.config import ShopConfig
 
     name = SANDBOX_SHOP_NAMES[platform]
-    shop = ShopConfig(name=name, platform=platform, url=server.url)  # type: ignore[arg-type]
+    shop = ShopConfig(name=name, platform=platform, url=server.url)
     names = shop.required_env
     if platform == "woocommerce":
         creds = server.woo_credentials
         title = f"WooCommerce REST API: {server.url}/wp-json/wc/v3/"
-        keys, read_only = (creds.key, creds.secret), (creds.ro_key, creds.ro_secret)
+        keys: tuple[str, ...] = (creds.key, creds.secret)
+        read_only: tuple[str, ...] = (creds.ro_key, creds.ro_secret)
     else:
         creds = server.presta_credentials
         title = f"PrestaShop Webservice: {server.url}/api/"

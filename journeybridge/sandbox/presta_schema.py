@@ -213,6 +213,13 @@ GROUPS = Resource("groups", "group", "The customer's groups", (
     _f("name", "lang", syn='required="true" maxSize="32" format="isGenericName"'),
 ))
 
+CONFIGURATIONS = Resource("configurations", "configuration", "Shop configuration", (
+    _f("id", "int"), _f("value"),
+    _f("name", syn='required="true" maxSize="254" format="isConfigName"'),
+    _f("id_shop_group", "int", "shop_groups", _ID), _f("id_shop", "int", "shops", _ID),
+    _f("date_add", "date", syn=_D), _f("date_upd", "date", syn=_D),
+))
+
 CURRENCIES = Resource("currencies", "currency", "The currencies", (
     _f("id", "int"), _f("names", "lang"),
     _f("name", syn='notFilterable="true" required="true" maxSize="255" format="isGenericName"',
@@ -324,7 +331,7 @@ ALL_RESOURCE_NAMES: tuple[str, ...] = (
 )
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in (
-    ADDRESSES, CARTS, CURRENCIES, CUSTOMERS, GROUPS, ORDER_DETAILS, ORDER_HISTORIES,
+    ADDRESSES, CARTS, CONFIGURATIONS, CURRENCIES, CUSTOMERS, GROUPS, ORDER_DETAILS, ORDER_HISTORIES,
     ORDER_STATES, ORDERS, PRODUCTS)}
 
 #: Descriptions of resources a key may be granted that the sandbox does not serve with data.

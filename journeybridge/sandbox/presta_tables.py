@@ -18,6 +18,7 @@ import numpy.typing as npt
 from .presta_schema import (
     ADDRESSES,
     CARTS,
+    CONFIGURATIONS,
     CURRENCIES,
     CUSTOMERS,
     GROUPS,
@@ -49,7 +50,7 @@ from .presta_values import (
     shop_date,
     typed,
 )
-from .records import FIRST_ORDER_ID, OrderStatus
+from .records import FIRST_ORDER_ID, SHOP_TIMEZONE, OrderStatus
 
 if TYPE_CHECKING:
     from .presta_data import PrestaShopData
@@ -86,6 +87,7 @@ def make_tables(data: PrestaShopData) -> dict[str, Table]:
         "customers": _Customers(data), "orders": _Orders(data),
         "order_histories": _Histories(data), "order_states": _States(),
         "carts": _Carts(data), "groups": _Groups(data), "currencies": _Currencies(),
+        "configurations": _Configurations(data),
         "addresses": _Addresses(data), "order_details": _OrderDetails(data),
         "products": _Products(data),
     }
@@ -408,6 +410,28 @@ class _Currencies(Table):
         return {"id": 1, "names": "Euro", "name": "Euro", "symbol": "€", "iso_code": "EUR",
                 "numeric_iso_code": "978", "precision": 2, "conversion_rate": money(1),
                 "deleted": 0, "active": 1, "unofficial": 0, "modified": 0, "pattern": ""}
+
+
+class _Configurations(Table):
+    """The few configuration values a client may ask for: the shop's time zone (as a real
+    shop's Configure > International > Localization sets ``PS_TIMEZONE``) and its name."""
+
+    resource = CONFIGURATIONS
+
+    def __init__(self, data: PrestaShopData) -> None:
+        self._rows = {1: ("PS_TIMEZONE", SHOP_TIMEZONE.key),
+                      2: ("PS_SHOP_NAME", "journeybridge sandbox")}
+        self._stamp = shop_date(data.population.now)
+
+    def ids(self) -> IdArray:
+        return np.array(sorted(self._rows), dtype=np.int64)
+
+    def record(self, rid: int) -> Record | None:
+        row = self._rows.get(rid)
+        if row is None:
+            return None
+        return {"id": rid, "value": row[1], "name": row[0], "id_shop_group": 0, "id_shop": 0,
+                "date_add": self._stamp, "date_upd": self._stamp}
 
 
 class _Addresses(_DataTable):
