@@ -170,16 +170,11 @@ def sandbox_shop(size: int = 2000, seed: int = 1, *, now: datetime | None = None
                           "a free one") from None
     try:
         shops: dict[str, tuple[ShopConfig, Secrets]] = {}
-        for platform in platforms:
-            if platform == "woocommerce":
-                creds = server.woo_credentials
-                shops[platform] = (ShopConfig(name="sandbox", url=server.url,
-                                              concurrency=concurrency),
-                                   Secrets(creds.key, creds.secret))
-            else:
-                shops[platform] = (ShopConfig(name="sandbox", platform="prestashop",
-                                              url=server.url, concurrency=concurrency),
-                                   Secrets(server.presta_credentials.key, ""))
+        for endpoint in server.endpoints():
+            shops[endpoint.platform] = (
+                ShopConfig(name="sandbox", platform=endpoint.platform,
+                           url=server.url, concurrency=concurrency),
+                Secrets(endpoint.key, endpoint.secret))
         shop, secrets = shops[platforms[0]]
         yield Sandbox(config=Config(), shop=shop, secrets=secrets, now=population.now,
                       server=server, population=population, shops=shops)

@@ -316,6 +316,7 @@ class WooMapping:
             {
                 "id": review_id,
                 "product_id": _id(raw.get("product_id")) or "0",
+                "product_name": (text(raw.get("product_name")) or "")[:200],
                 "email": text(raw.get("reviewer_email")) or None,
                 "rating": raw.get("rating"),
                 "verified": bool(raw.get("verified")),

@@ -283,34 +283,22 @@ class JsonProgress:
                        total if total is not None else "?", extra=fields)
 
 
-SANDBOX_SHOP_NAMES = {"woocommerce": "sandbox_woo", "prestashop": "sandbox_presta"}
-"""The name :func:`sandbox_table` gives each platform's sandbox shop."""
-
-
-def sandbox_table(platform: str, server: Any) -> str:
-    """What ``journeybridge sandbox`` prints for one platform it serves: the API's address,
-    a ``[shops.<name>]`` table ready to paste and the ``export`` lines of its keys (read/write,
-    and the read-only ones for trying ``check``)."""
+def sandbox_table(endpoint: Any) -> str:
+    """What ``journeybridge sandbox`` prints for one API it serves
+    (:class:`journeybridge.sandbox.server.Endpoint`): its address, a ``[shops.<name>]``
+    table ready to paste and the ``export`` lines of its keys (read/write, and the read-only
+    ones for trying ``check``)."""
     from journeybridge.config import ShopConfig
 
-    name = SANDBOX_SHOP_NAMES[platform]
-    shop = ShopConfig(name=name, platform=platform, url=server.url)
-    names = shop.required_env
-    if platform == "woocommerce":
-        creds = server.woo_credentials
-        title = f"WooCommerce REST API: {server.url}/wp-json/wc/v3/"
-        keys: tuple[str, ...] = (creds.key, creds.secret)
-        read_only: tuple[str, ...] = (creds.ro_key, creds.ro_secret)
-    else:
-        creds = server.presta_credentials
-        title = f"PrestaShop Webservice: {server.url}/api/"
-        keys, read_only = (creds.key,), (creds.ro_key,)
-    lines = [title, "", f"[shops.{name}]", f'platform = "{platform}"', f'url = "{server.url}"',
-             "# timezone: read from the shop (set it to override)", ""]
-    lines += [f"export {env}={value}" for env, value in zip(names, keys)]
-    lines.append("# read-only key" + (" and secret" if len(keys) > 1 else "")
-                 + " (check then reports the missing write permission): "
-                 + " ".join(read_only))
+    name, url = endpoint.name, endpoint.url
+    shop = ShopConfig(name=name, platform=endpoint.platform, url=url)
+    keys = tuple(k for k in (endpoint.key, endpoint.secret) if k)
+    read_only = " ".join(k for k in (endpoint.ro_key, endpoint.ro_secret) if k)
+    lines = [endpoint.title, "", f"[shops.{name}]", f'platform = "{endpoint.platform}"',
+             f'url = "{url}"', "# timezone: read from the shop (set it to override)", ""]
+    lines += [f"export {env}={value}" for env, value in zip(shop.required_env, keys)]
+    lines.append(f"# read-only key{' and secret' if len(keys) > 1 else ''} (check then "
+                 f"reports the missing write permission): {read_only}")
     return "\n".join(lines)
 
 

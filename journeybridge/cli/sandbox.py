@@ -105,9 +105,9 @@ def _serve(size: int, seed: int, now: datetime | None, platforms: tuple[str, ...
         click.echo(f"Sandbox shop: {url} ({size} customers, seed {seed}, generated for "
                    f"{shop.now.isoformat().replace('+00:00', 'Z')}; the same --seed and --now "
                    f"give the same shop)")
-        for platform in platforms:
+        for endpoint in shop.server.endpoints():
             click.echo("")
-            click.echo(output.sandbox_table(platform, shop.server))
+            click.echo(output.sandbox_table(endpoint))
         click.echo("\nPaste the tables into your configuration (journeybridge init writes "
                    "one), export the keys, then: journeybridge check")
         click.echo("Press Ctrl-C to stop.")
