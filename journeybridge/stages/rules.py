@@ -258,10 +258,10 @@ class _Row(NamedTuple):
 
 
 def _ago(days: float) -> str:
-    """``days`` since a moment, as a person says it: "today", "1 day ago", "12 days ago"."""
+    """``days`` since a moment, as a person says it: "less than a day ago", "1 day ago", "12 days ago"."""
     whole = round(days)
     if whole <= 0:
-        return "today"
+        return "less than a day ago"
     return "1 day ago" if whole == 1 else f"{whole} days ago"
 
 
