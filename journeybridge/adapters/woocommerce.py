@@ -73,7 +73,8 @@ ORDER_FIELDS = (
     "total_tax,shipping_total,discount_total,line_items,refunds,coupon_lines,payment_method,"
     "customer_ip_address,customer_user_agent,meta_data"
 )
-REVIEW_FIELDS = "id,date_created,date_created_gmt,product_id,status,reviewer_email,rating,verified"
+REVIEW_FIELDS = ("id,date_created,date_created_gmt,product_id,product_name,status,reviewer_email,"
+                 "rating,verified")
 ALL_ORDER_STATUSES = (
     "pending,processing,on-hold,completed,cancelled,refunded,failed,checkout-draft"
 )

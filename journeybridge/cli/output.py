@@ -41,6 +41,7 @@ __all__ = [
     "print_moves",
     "print_runs",
     "print_table",
+    "render_table",
     "shop_summary",
     "stage_table",
     "summary_line",
@@ -68,26 +69,50 @@ def mask_key(key: str) -> str:
     return scrub(key) if key.startswith("guest:") else key
 
 
-def stage_table(results: Sequence[Classification], vocabulary: str = "default") -> str:
-    """A table of how many people are in each stage, in route order, with percentages."""
+def render_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                 right: Sequence[str] = (), footer: Sequence[Any] | None = None) -> str:
+    """A plain-text table drawn with ``rich`` (no colours, no borders but a rule under the
+    header): ``right`` names the columns aligned right; ``footer`` a last row under a rule."""
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_footer=footer is not None, pad_edge=False)
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="right" if header in right else "left",
+                         footer="" if footer is None else str(footer[i]))
+    for row in rows:
+        table.add_row(*(str(value) for value in row))
+    buffer = io.StringIO()
+    Console(file=buffer, width=160, color_system=None, highlight=False).print(table)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip("\n")
+
+
+def stage_table(results: Sequence[Classification], vocabulary: str = "default", *,
+                guide: bool = False) -> str:
+    """A table of how many people are in each stage, in route order, with percentages; with
+    ``guide``, what each stage means and what to do about it."""
+    from journeybridge.stages import STAGE_GUIDE
+
     counts = Counter(r.stage for r in results)
     total = len(results) or 1
-    width = max(len(stage_label(s, vocabulary)) for s in Stage)
-    lines = [f"{'stage':<{width}}  {'people':>7}  {'share':>6}"]
-    lines.append("-" * len(lines[0]))
+    headers = ["stage", "people", "share"] + (["means", "what to do"] if guide else [])
+    rows = []
     for stage in Stage:
         count = counts.get(stage, 0)
-        lines.append(f"{stage_label(stage, vocabulary):<{width}}  {count:>7}  "
-                     f"{100 * count / total:>5.1f}%")
-    lines.append("-" * len(lines[0]))
-    lines.append(f"{'total':<{width}}  {len(results):>7}")
-    return "\n".join(lines)
+        row = [stage_label(stage, vocabulary), count, f"{100 * count / total:.1f}%"]
+        rows.append(row + (list(STAGE_GUIDE[stage]) if guide else []))
+    footer = ["total", len(results), ""] + (["", ""] if guide else [])
+    return render_table(headers, rows, right=("people", "share"), footer=footer)
 
 
 def explain_journey(journey: Journey, result: Classification, vocabulary: str = "default",
-                    max_touchpoints: int = 12) -> str:
+                    max_touchpoints: int = 12, *, verbose: bool = True) -> str:
     """One person's stage, since when, why (rule, sentence, facts) and their latest
-    touchpoints, as a few readable lines. E-mail addresses are not printed."""
+    touchpoints, as a few readable lines. E-mail addresses are not printed. Without
+    ``verbose`` the facts behind each reason and the churn model's note are left out."""
     person = journey.person
     kind = "guest" if person.is_guest else f"customer {person.customer_id}"
     name = f"{person.first_name} {person.last_name}".strip() or "(no name)"
@@ -96,20 +121,23 @@ def explain_journey(journey: Journey, result: Classification, vocabulary: str = 
         f"  stage: {stage_label(result.stage, vocabulary)} since {result.since.date()}",
     ]
     for reason in result.reasons:
-        lines.append(f"  why [{reason.rule}]: {reason.text}")
-        if reason.facts:
+        if not verbose and reason.rule == "model":
+            continue
+        lines.append(f"  why [{reason.rule}]: {reason.text}" if verbose
+                     else f"  why: {reason.text}")
+        if reason.facts and verbose:
             facts = ", ".join(f"{k}={v}" for k, v in reason.facts.items())
             lines.append(f"      facts: {facts}")
     if result.flags:
-        lines.append(f"  flags: {', '.join(result.flags)}")
+        lines.append(f"  flags: {', '.join(f.replace('_', ' ') for f in result.flags)}")
     points = journey.touchpoints
     shown = points[-max_touchpoints:]
     lines.append(f"  timeline ({len(points)} touchpoints"
                  f"{', latest ' + str(len(shown)) if len(shown) < len(points) else ''}):")
     for point in shown:
-        amount = f" {point.amount}" if point.amount else ""
-        lines.append(f"    {point.at:%Y-%m-%d %H:%M} {point.kind.value:<16}{amount}  "
-                     f"{point.detail}")
+        amount = str(point.amount) if point.amount else ""
+        lines.append(f"    {point.at:%Y-%m-%d %H:%M}  {point.kind.value.replace('_', ' '):<16}"
+                     f" {amount:>11}  {point.detail}")
     return "\n".join(lines)
 
 

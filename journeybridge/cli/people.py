@@ -59,15 +59,18 @@ def _people(shop_name: str | None, config_path: str | None, sandbox_size: int | 
 @click.command(cls=Command)
 @click.argument("person")
 @_source_options
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show the rule names, the facts behind each reason and the churn model.")
 def explain(person: str, shop_name: str | None, config_path: str | None,
-            sandbox_size: int | None, seed: int, now_text: str | None) -> None:
+            sandbox_size: int | None, seed: int, now_text: str | None,
+            verbose: bool) -> None:
     """Print one person's timeline, stage and the reasons for it. PERSON is a person key
     (customer:42, guest:anna@example.com) or an e-mail address. Reads the configured shop
     (the only one, or --shop NAME); --sandbox N reads a generated shop instead."""
     found = _people(shop_name, config_path, sandbox_size, seed, now_text)
     index = found.find(person)
     click.echo(output.explain_journey(found.journeys[index], found.results[index],
-                                      max_touchpoints=40))
+                                      max_touchpoints=40, verbose=verbose))
 
 
 @click.command(cls=Command)

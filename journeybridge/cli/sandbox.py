@@ -25,17 +25,21 @@ _size = click.option("--size", default=2000, show_default=True,
 _seed = click.option("--seed", default=1, show_default=True, help="Generator seed.")
 
 
-@click.command(cls=Command)
+@click.command(cls=Command, epilog=SANDBOX_TIME_HELP)
 @_size
 @_seed
+@now_option
 @click.option("--examples", default=3, show_default=True, type=click.IntRange(0, 8),
               help="Example journeys to explain.")
-def demo(size: int, seed: int, examples: int) -> None:
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show the facts behind each reason and the churn model's parameters.")
+def demo(size: int, seed: int, now_text: str | None, examples: int, verbose: bool) -> None:
     """Generate a shop, serve it on 127.0.0.1, pull it over the WooCommerce API, classify
     everyone, and show the stages with example journeys. No network or credentials needed."""
     started = time.perf_counter()
+    now = parse_moment(now_text, "--now")
     click.echo(f"Starting a sandbox WooCommerce shop with {size} customers (seed {seed})...")
-    with sources.sandbox_shop(size, seed) as shop:
+    with sources.sandbox_shop(size, seed, now=now) as shop:
         found = sources.shop_journeys(shop.config, shop.shop, None, shop.now,
                                       secrets=shop.secrets)
     report = found.report
@@ -43,13 +47,18 @@ def demo(size: int, seed: int, examples: int) -> None:
     click.echo(f"Pulled {counts.get('customer', 0)} customers, {counts.get('order', 0)} orders "
                f"and {counts.get('review', 0)} reviews in {report.requests} requests; "
                f"{len(found.journeys)} people (guests included); "
-               f"{len(report.skipped)} malformed records skipped.\n")
-    click.echo(output.stage_table(found.results))
+               f"{len(report.skipped)} malformed records skipped.")
+    click.echo(f"Everyone's stage as of {found.now:%Y-%m-%d %H:%M} UTC:\n")
+    click.echo(output.stage_table(found.results, guide=True))
     for journey, classification in output.pick_examples(found.journeys, found.results,
                                                         examples):
         click.echo("")
-        click.echo(output.explain_journey(journey, classification, max_touchpoints=8))
+        click.echo(output.explain_journey(journey, classification, max_touchpoints=8,
+                                          verbose=verbose))
     click.echo(f"\nDone in {time.perf_counter() - started:.1f} s.")
+    click.echo("Next: `journeybridge sandbox` serves this shop (WooCommerce and PrestaShop) "
+               "with keys to try init, check and sync on; `journeybridge init` starts the "
+               "configuration for your own shop (README: \"Your own shop\").")
 
 
 def schema_document() -> dict[str, Any]:

@@ -258,7 +258,8 @@ class _Row(NamedTuple):
 
 
 def _ago(days: float) -> str:
-    """``days`` since a moment, as a person says it: "less than a day ago", "1 day ago", "12 days ago"."""
+    """``days`` since a moment, as a person says it: "less than a day ago", "1 day ago",
+    "12 days ago"."""
     whole = round(days)
     if whole <= 0:
         return "less than a day ago"
