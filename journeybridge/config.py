@@ -22,6 +22,7 @@ import os
 import re
 import stat
 import sys
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,6 +242,13 @@ class StagesConfig(_Strict):
             return VOCABULARIES[self.vocabulary][stage]
         return stage.value
 
+    def display(self, stage: Stage) -> str:
+        """The name a person reads for ``stage`` (PrestaShop's group names): an override from
+        ``names``, else the vocabulary's label, else the default vocabulary's ("At risk")."""
+        if stage in self.names or self.vocabulary is not None:
+            return self.label(stage)
+        return VOCABULARIES["default"][stage]
+
 
 class SyncConfig(_Strict):
     """Where the sync state lives and how runs behave."""
@@ -265,10 +273,22 @@ class Config(_Strict):
         for shop in self.shops.values():
             if shop.platform != "prestashop":
                 continue
-            for stage in Stage:
-                name = shop.group_name(stage, self.stages.label(stage))
+            for stage, name in self.group_names(shop).items():
                 _check_group_name(name, f"shops.{shop.name}: the group of stage {stage.value}")
         return self
+
+    def group_names(self, shop: ShopConfig) -> dict[Stage, str]:
+        """The PrestaShop customer group of every stage of ``shop``: its ``stage_groups``
+        entry, else ``group_prefix`` + the stage's display name ("Journey: At risk"). Where
+        a vocabulary gives two stages one name (see-think-do-care: Purchase and Service are
+        both "Do") each such group gets the stage's default name in brackets ("Journey: Do
+        (Purchase)"), so no two stages share a group."""
+        names = {stage: shop.group_name(stage, self.stages.display(stage)) for stage in Stage}
+        taken = Counter(names.values())
+        for stage, name in names.items():
+            if taken[name] > 1 and stage not in shop.stage_groups:
+                names[stage] = f"{name} ({VOCABULARIES['default'][stage]})"
+        return names
 
     def adapter_options(self, shop: ShopConfig) -> dict[str, Any]:
         """The options ``shop``'s adapter is opened with
@@ -282,9 +302,8 @@ class Config(_Strict):
             "write_guests": shop.write_guest_orders}
         if shop.platform == "prestashop":
             return {**common, "key_in_query": shop.query_string_auth,
-                    "stage_groups": {stage.value: shop.group_name(stage,
-                                                                  self.stages.label(stage))
-                                     for stage in Stage}}
+                    "stage_groups": {stage.value: name
+                                     for stage, name in self.group_names(shop).items()}}
         return {**common, "query_string_auth": shop.query_string_auth,
                 "newsletter_key": shop.newsletter_key,
                 "newsletter_date_key": shop.newsletter_date_key,

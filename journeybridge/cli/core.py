@@ -56,6 +56,7 @@ __all__ = [
     "Session",
     "config_option",
     "exit_code_for",
+    "format_option",
     "now_option",
     "parse_moment",
     "sandbox_options",
@@ -233,6 +234,12 @@ now_option = click.option("--now", "now_text", default=None, metavar="ISO-TIME",
                           help="Classify as of this moment instead of the current time "
                                "(reproducible runs); with --sandbox, the moment the shop is "
                                "generated for too.")
+
+format_option = click.option(
+    "--format", "output_format", type=click.Choice(["auto", "json", "csv", "table"]),
+    default="auto", show_default=True,
+    help="json: one JSON object a line; csv: a header and one row a line; table: aligned "
+         "columns for people; auto: table on a terminal, json otherwise.")
 
 SANDBOX_TIME_HELP = (
     "The sandbox's history (people, orders, reviews, carts) is generated backwards from its "

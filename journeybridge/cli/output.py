@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 __all__ = [
     "JsonProgress",
     "TerminalProgress",
+    "chosen_format",
     "echo_json",
+    "emit_rows",
     "explain_journey",
     "export_summary",
     "journey_record",
@@ -82,11 +84,12 @@ def render_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *,
     table = Table(box=box.SIMPLE_HEAD, show_footer=footer is not None, pad_edge=False)
     for i, header in enumerate(headers):
         table.add_column(header, justify="right" if header in right else "left",
-                         footer="" if footer is None else str(footer[i]))
+                         footer="" if footer is None else str(footer[i]), no_wrap=True,
+                         overflow="ellipsis")
     for row in rows:
         table.add_row(*(str(value) for value in row))
     buffer = io.StringIO()
-    Console(file=buffer, width=160, color_system=None, highlight=False).print(table)
+    Console(file=buffer, width=1000, color_system=None, highlight=False).print(table)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip("\n")
 
 
@@ -164,6 +167,7 @@ def journey_record(shop: str, label: str, journey: Journey, result: Classificati
     person = journey.person
     return {
         "shop": shop, "person": person.key,
+        "name": f"{person.first_name} {person.last_name}".strip(),
         "customer_id": person.customer_id, "guest": person.is_guest,
         "stage": result.stage.value, "label": label,
         "since": result.since.isoformat(), "segments": list(result.segments),
@@ -330,6 +334,57 @@ def sandbox_table(endpoint: Any) -> str:
     return "\n".join(lines)
 
 
+def chosen_format(requested: str) -> str:
+    """``--format``'s value, ``auto`` resolved: a table on a terminal, JSON lines otherwise."""
+    if requested != "auto":
+        return requested
+    return "table" if terminal() else "json"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return "" if value is None else str(value)
+
+
+def emit_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: Sequence[str],
+              table_columns: Sequence[str] | None = None) -> None:
+    """Print ``rows`` on stdout as JSON lines (every key), CSV (``columns``; lists joined
+    with "; ") or an aligned table (``table_columns``, default ``columns``)."""
+    if fmt == "json":
+        for row in rows:
+            echo_json(row)
+        return
+    if fmt == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        click.echo(buffer.getvalue(), nl=False)
+        for row in rows:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow([_cell(row.get(c)) for c in columns])
+            click.echo(buffer.getvalue(), nl=False)
+        return
+    shown = list(table_columns or columns)
+    click.echo(render_table(shown, ([_cell(row.get(c))[:80] for c in shown] for row in rows)))
+
+
+JOURNEY_COLUMNS = ("shop", "person", "name", "stage", "stage_name", "label", "since", "segments",
+                   "flags", "orders", "reviews", "touchpoints", "reason", "source")
+"""The CSV columns of ``journeybridge journeys`` (``reason``: the first reason's sentence)."""
+JOURNEY_TABLE = ("person", "name", "stage_name", "since", "orders", "reason")
+RUN_COLUMNS = ("shop", "started_at", "finished_at", "status", "mode", "customers", "orders",
+               "reviews", "people", "changed", "planned", "written", "failed", "requests",
+               "errors")
+"""The CSV and table columns of ``journeybridge status``."""
+
+
 def shop_summary(outcome: ShopSync, seconds: float, exit_code: int) -> dict[str, Any]:
     """One shop's row of the sync summary (the JSON line's ``shops`` and the table)."""
     run = outcome.run
@@ -367,12 +422,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     """The sync summary table for a terminal, with each shop's stage counts and error."""
     headers = ("shop", "status", "mode", "people", "changed", "planned", "written", "failed",
                "seconds")
-    table = [[str(row.get(h, "")) for h in headers] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
-    click.echo("  ".join("-" * w for w in widths))
-    for r in table:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+    click.echo(render_table(headers, ([row.get(h, "") for h in headers] for row in rows),
+                            right=headers[3:]))
     for row in rows:
         if row["stages"]:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(row["stages"].items()))
