@@ -181,7 +181,7 @@ def status(session: Session, shop_name: str | None, limit: int, output_format: s
     errors. A table on a terminal, JSON lines otherwise (or as --format says)."""
     session.log_to_stderr()
     fmt = output.chosen_format(output_format)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for shop in session.shops(shop_name):
         runs = session.store().runs(shop.name, limit)
         if fmt == "table":
