@@ -561,7 +561,7 @@ big_spenders = "total_spent > 500"
 [shops.myshop]
 platform = "woocommerce"
 url = "https://shop.example.com"
-timezone = "Europe/Amsterdam"      # the store's time zone
+timezone = "Europe/Amsterdam"      # the store's time zone (default: the site's own)
 concurrency = 4                    # pages read at once
 timeout = 30                       # seconds per request
 meta_prefix = "journeybridge_"     # writes <prefix>stage, <prefix>stage_since, <prefix>segments
@@ -578,8 +578,8 @@ write_guest_orders = true          # guests' values go on their latest order's m
 # [shops.mypresta]
 # platform = "prestashop"
 # url = "https://presta.example.com"   # the Webservice answers under /api/
-# timezone = "Europe/Paris"            # the shop's time zone (its dates have no offset)
-# group_prefix = "Journey: "           # groups "Journey: loyalty", ... (32 characters max)
+# timezone = "Europe/Paris"            # default: the shop's PS_TIMEZONE (dates have no offset)
+# group_prefix = "Journey: "           # groups "Journey: Loyalty", ... (32 characters max)
 # stage_groups = { at_risk = "Win-back", loyalty = "VIP" }  # or name groups per stage
 # write_guest_orders = true            # guest checkout rows join their group too
 # query_string_auth = false            # true: send the key as ?ws_key= (PHP as CGI)
