@@ -184,16 +184,18 @@ class TerminalProgress:
     total is known, a live count (records, requests sent) otherwise. Each finished phase
     stays on its own line."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, shop: str = "") -> None:
         from rich.console import Console
 
         self._console = Console(file=stream or sys.stderr, stderr=stream is None)
+        self._prefix = f"{shop}: " if shop else ""
         self._progress: Any = None
         self._task: Any = None
 
     def start(self, label: str, total: int | None = None,
               poll: Callable[[], int] | None = None) -> None:
-        """Begin a phase: a new bar."""
+        """Begin a phase: a new bar (a phase that cannot count its steps gets a bar that
+        fills when it ends, and its elapsed time)."""
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -205,14 +207,19 @@ class TerminalProgress:
         )
 
         self.finish()
-        columns: list[Any] = [TextColumn("{task.description:<32}"), BarColumn(),
-                              MofNCompleteColumn(), TaskProgressColumn()]
+        columns: list[Any] = [TextColumn("{task.description:<44}"), BarColumn()]
+        counted = total is not None or poll is not None
+        if counted:
+            columns += [MofNCompleteColumn(), TaskProgressColumn()]
         if poll is not None:
             columns.append(_PollColumn(poll))
-        columns += [TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        columns.append(TimeElapsedColumn())
+        if counted:
+            columns += [TextColumn("ETA"), TimeRemainingColumn()]
         self._progress = Progress(*columns, console=self._console, refresh_per_second=4)
         self._progress.start()
-        self._task = self._progress.add_task(label, total=total)
+        self._task = self._progress.add_task(self._prefix + label, total=total)
+        self._counted = counted
 
     def advance(self, steps: int) -> None:
         """``steps`` more done."""
@@ -225,7 +232,8 @@ class TerminalProgress:
             return
         task = self._progress.tasks[0]
         if task.total is None:  # an unknown total is complete when the phase ends
-            self._progress.update(self._task, total=task.completed)
+            done = task.completed if self._counted else 1
+            self._progress.update(self._task, total=max(done, 1), completed=max(done, 1))
         self._progress.stop()
         self._progress = None
 

@@ -113,7 +113,7 @@ def sync(session: Session, shop_name: str | None, dry_run: bool, full: bool,
             shops = session.shops(shop_name)
         store = session.store()
         for shop in shops:
-            progress = (output.TerminalProgress() if on_terminal
+            progress = (output.TerminalProgress(shop=shop.name) if on_terminal
                         else output.JsonProgress(shop.name))
             started = time.monotonic()
             outcome = next(engine.sync(session.config, store, shop.name, dry_run=dry_run,
