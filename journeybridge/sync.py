@@ -186,7 +186,7 @@ class _Rebuild:
     failures: list[str] = field(default_factory=list)
 
 
-def _resolve_dirty(store: StateStore, shop: str) -> int:
+def _resolve_dirty(store: StateStore, shop: str, progress: Progress | None = None) -> int:
     """Resolve the owners of every dirty record and of every record whose owner may depend on
     it, and mark the people concerned stale. Returns how many dirty rows were handled."""
     handled = 0
@@ -240,6 +240,8 @@ def _resolve_dirty(store: StateStore, shop: str) -> int:
                 stale.update(k for k in (key, row.person_key) if k)
         store.assign_people(shop, owners, [(r.kind, r.id) for r in dirty], stale)
         handled += len(dirty)
+        if progress is not None:
+            progress.advance(len(dirty))
 
 
 def _rebuild_stale(store: StateStore, shop: ShopConfig, adapter: ShopAdapter, now: datetime,
@@ -591,9 +593,10 @@ def _run(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets,
                                   "skipped": run.skipped, "changed_records": changed})
         # 3. rebuild the people the changed records touch
         if progress is not None:
-            progress.start("matching changed records to people", total=None)
+            progress.start("matching changed records to people",
+                           total=store.count_dirty(shop.name))
         try:
-            _resolve_dirty(store, shop.name)
+            _resolve_dirty(store, shop.name, progress)
         finally:
             if progress is not None:
                 progress.finish()

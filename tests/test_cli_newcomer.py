@@ -246,10 +246,12 @@ def test_a_terminal_gets_bars_with_totals(tmp_path: Path, monkeypatch: pytest.Mo
                                           ) -> None:
     with sandbox_shop(tmp_path, size=80, seed=1) as shop:
         monkeypatch.setattr(output, "terminal", lambda: True)
+        monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: nothing truncated
         for name, value in shop.env.items():
             monkeypatch.setenv(name, value)
         result = CliRunner().invoke(shops.sync, ["--config", str(shop.config)])
         assert result.exit_code == 0, result.output
+        assert re.search(r"matching changed records to people .* 100%", result.stderr)
         assert re.search(r"pulling customers \(full\).*80/80.*100%", result.stderr)
         assert "deciding and writing" in result.stderr and "ETA" in result.stderr
 
