@@ -201,8 +201,21 @@ def test_the_sandbox_answers_configurations_like_a_shop() -> None:
                               params={"output_format": "JSON", "display": "[name,value]",
                                       "filter[name]": "[PS_TIMEZONE]"},
                               auth=(server.presta_credentials.ro_key, ""), timeout=10)
+        full = requests.get(f"{server.url}/api/configurations",
+                            params={"output_format": "JSON", "display": "full",
+                                    "filter[name]": "[PS_TIMEZONE]"},
+                            auth=(server.presta_credentials.key, ""), timeout=10).json()
+        none = requests.get(f"{server.url}/api/configurations",
+                            params={"output_format": "JSON", "display": "[name,value]",
+                                    "filter[name]": "[NO_SUCH_KEY]"},
+                            auth=(server.presta_credentials.key, ""), timeout=10).json()
+    # as PrestaShop 8.1.2 answers (../shared/real-presta, probed for issue 21)
     assert answer.json() == {"configurations": [{"value": "Europe/Amsterdam",
                                                  "name": "PS_TIMEZONE"}]}
+    (row,) = full["configurations"]
+    assert (row["id_shop_group"], row["id_shop"], row["date_add"]) == (
+        "", "", "0000-00-00 00:00:00")
+    assert none == []
 
 
 # -- 4. progress --------------------------------------------------------------------------------

@@ -216,8 +216,8 @@ GROUPS = Resource("groups", "group", "The customer's groups", (
 CONFIGURATIONS = Resource("configurations", "configuration", "Shop configuration", (
     _f("id", "int"), _f("value"),
     _f("name", syn='required="true" maxSize="254" format="isConfigName"'),
-    _f("id_shop_group", "int", "shop_groups", _ID), _f("id_shop", "int", "shops", _ID),
-    _f("date_add", "date", syn=_D), _f("date_upd", "date", syn=_D),
+    _f("id_shop_group", "str", "shop_groups", _ID), _f("id_shop", "str", "shops", _ID),
+    _f("date_add", syn=_D), _f("date_upd", syn=_D),
 ))
 
 CURRENCIES = Resource("currencies", "currency", "The currencies", (

@@ -414,7 +414,9 @@ class _Currencies(Table):
 
 class _Configurations(Table):
     """The few configuration values a client may ask for: the shop's time zone (as a real
-    shop's Configure > International > Localization sets ``PS_TIMEZONE``) and its name."""
+    shop's Configure > International > Localization sets ``PS_TIMEZONE``) and its name. As
+    in a real 8.1.2 shop, a global value has empty shop ids and an installer's zero
+    ``date_add``."""
 
     resource = CONFIGURATIONS
 
@@ -430,8 +432,8 @@ class _Configurations(Table):
         row = self._rows.get(rid)
         if row is None:
             return None
-        return {"id": rid, "value": row[1], "name": row[0], "id_shop_group": 0, "id_shop": 0,
-                "date_add": self._stamp, "date_upd": self._stamp}
+        return {"id": rid, "value": row[1], "name": row[0], "id_shop_group": "", "id_shop": "",
+                "date_add": "0000-00-00 00:00:00", "date_upd": self._stamp}
 
 
 class _Addresses(_DataTable):
