@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from journeybridge.adapters.protocol import CheckStep
+from journeybridge.adapters.protocol import CheckStep, ShopAdapter
 from journeybridge.config import Config, Secrets, ShopConfig, load_secrets
 from journeybridge.errors import JourneybridgeError
 from journeybridge.state import StateStore
@@ -42,9 +42,7 @@ def check_shop(config: Config, shop: ShopConfig, *,
     :meth:`journeybridge.adapters.protocol.ShopAdapter.check`). Stops at the first failing
     step. Never raises a JourneybridgeError."""
     if adapter_factory is None:
-        from journeybridge.sync import open_shop_adapter
-
-        adapter_factory = open_shop_adapter
+        adapter_factory = _checking_adapter
     steps: list[CheckStep] = []
     try:
         secrets = secrets_for(config, shop)
@@ -63,6 +61,15 @@ def check_shop(config: Config, shop: ShopConfig, *,
         except JourneybridgeError as exc:
             return [*steps, CheckStep("read", False, str(exc), exc)]
     return [*steps, *found]
+
+
+def _checking_adapter(config: Config, shop: ShopConfig, secrets: Secrets) -> ShopAdapter:
+    """The shop's adapter for a check: a refused connection is reported at once (nothing
+    listens there; retrying only makes the answer slower)."""
+    from journeybridge.adapters.http import RetryPolicy
+    from journeybridge.sync import open_shop_adapter
+
+    return open_shop_adapter(config, shop, secrets, retry=RetryPolicy(retry_refused=False))
 
 
 def check_store(open_store: Callable[[], StateStore]) -> CheckStep:

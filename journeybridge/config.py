@@ -22,6 +22,7 @@ import os
 import re
 import stat
 import sys
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -300,6 +301,13 @@ class StagesConfig(_Strict):
             return VOCABULARIES[self.vocabulary][stage]
         return stage.value
 
+    def display(self, stage: Stage) -> str:
+        """The name a person reads for ``stage`` (PrestaShop's group names): an override from
+        ``names``, else the vocabulary's label, else the default vocabulary's ("At risk")."""
+        if stage in self.names or self.vocabulary is not None:
+            return self.label(stage)
+        return VOCABULARIES["default"][stage]
+
 
 class SyncConfig(_Strict):
     """Where the sync state lives and how runs behave."""
@@ -325,8 +333,7 @@ class Config(_Strict):
             if shop.platform != "prestashop":
                 continue
             stage_names = set()
-            for stage in Stage:
-                name = shop.group_name(stage, self.stages.label(stage))
+            for stage, name in self.group_names(shop).items():
                 _check_group_name(name, f"shops.{shop.name}: the group of stage {stage.value}")
                 stage_names.add(name)
             if not shop.segment_groups:
@@ -339,21 +346,35 @@ class Config(_Strict):
                     raise ValueError(f"{where}: {name!r} is also a stage's group")
         return self
 
+    def group_names(self, shop: ShopConfig) -> dict[Stage, str]:
+        """The PrestaShop customer group of every stage of ``shop``: its ``stage_groups``
+        entry, else ``group_prefix`` + the stage's display name ("Journey: At risk"). Where
+        a vocabulary gives two stages one name (see-think-do-care: Purchase and Service are
+        both "Do") each such group gets the stage's default name in brackets ("Journey: Do
+        (Purchase)"), so no two stages share a group."""
+        names = {stage: shop.group_name(stage, self.stages.display(stage)) for stage in Stage}
+        taken = Counter(names.values())
+        for stage, name in names.items():
+            if taken[name] > 1 and stage not in shop.stage_groups:
+                names[stage] = f"{name} ({VOCABULARIES['default'][stage]})"
+        return names
+
     def adapter_options(self, shop: ShopConfig) -> dict[str, Any]:
         """The options ``shop``'s adapter is opened with
         (:func:`journeybridge.adapters.open_adapter`), from its table and, for PrestaShop, the
         group name of every stage."""
         common: dict[str, Any] = {
             "shop": shop.name, "concurrency": shop.concurrency, "timeout": shop.timeout,
-            "verify_ssl": shop.verify_ssl, "timezone_name": shop.timezone,
+            "verify_ssl": shop.verify_ssl,
+            # no timezone configured: the adapter asks the shop (UTC when it cannot tell)
+            "timezone_name": shop.timezone if "timezone" in shop.model_fields_set else None,
             "write_guests": shop.write_guest_orders}
         if shop.platform == "prestashop":
             segments = ({name: shop.segment_group_name(name) for name in self.segments}
                         if shop.segment_groups else {})
             return {**common, "key_in_query": shop.query_string_auth,
-                    "stage_groups": {stage.value: shop.group_name(stage,
-                                                                  self.stages.label(stage))
-                                     for stage in Stage},
+                    "stage_groups": {stage.value: name
+                                     for stage, name in self.group_names(shop).items()},
                     "segment_groups": segments}
         return {**common, "query_string_auth": shop.query_string_auth,
                 "newsletter_key": shop.newsletter_key,
@@ -612,7 +633,7 @@ big_spenders = "total_spent > 500"
 [shops.myshop]
 platform = "woocommerce"
 url = "https://shop.example.com"
-timezone = "Europe/Amsterdam"      # the store's time zone
+timezone = "Europe/Amsterdam"      # the store's time zone (default: the site's own)
 concurrency = 4                    # pages read at once
 timeout = 30                       # seconds per request
 meta_prefix = "journeybridge_"     # writes <prefix>stage, <prefix>stage_since, <prefix>segments
@@ -640,8 +661,8 @@ write_guest_orders = true          # guests' values go on their latest order's m
 # [shops.mypresta]
 # platform = "prestashop"
 # url = "https://presta.example.com"   # the Webservice answers under /api/
-# timezone = "Europe/Paris"            # the shop's time zone (its dates have no offset)
-# group_prefix = "Journey: "           # groups "Journey: loyalty", ... (32 characters max)
+# timezone = "Europe/Paris"            # default: the shop's PS_TIMEZONE (dates have no offset)
+# group_prefix = "Journey: "           # groups "Journey: Loyalty", ... (32 characters max)
 # stage_groups = { at_risk = "Win-back", loyalty = "VIP" }  # or name groups per stage
 # write_guest_orders = true            # guest checkout rows join their group too
 # segment_groups = false               # true: each segment is a group too ("Journey: " + name)

@@ -386,8 +386,9 @@ def touchpoints_for(
                                                    id=review.id)
         points.append(Touchpoint(kind=TouchpointKind.REVIEWED, at=review.created_at,
                                  source=review_source,
-                                 detail=f"review of product {review.product_id}: "
-                                        f"{review.rating}/5"))
+                                 detail=f"review of "
+                                        f"{review.product_name or 'product ' + review.product_id}"
+                                        f": {review.rating}/5"))
     points.sort(key=lambda t: (t.at, _KIND_RANK[t.kind], t.source.resource, t.source.id))
     return tuple(points)
 

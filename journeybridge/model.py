@@ -404,6 +404,7 @@ class Review(_Frozen):
 
     id: str
     product_id: str
+    product_name: str = ""
     email: str | None = None
     customer_id: str | None = None
     reviewer: str = ""

@@ -33,7 +33,8 @@ from journeybridge.state import StateStore
 if TYPE_CHECKING:
     from journeybridge.sandbox import Population, SandboxServer
 
-__all__ = ["Sandbox", "ShopJourneys", "sandbox_shop", "shop_journeys", "url_shop"]
+__all__ = ["SANDBOX_PLATFORMS", "Sandbox", "ShopJourneys", "sandbox_shop", "shop_journeys",
+           "url_shop"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,12 @@ class ShopJourneys:
         for i, journey in enumerate(self.journeys):
             if journey.key == wanted or (email is not None and journey.person.email == email):
                 return i
-        raise PersonNotFound(f"no person {wanted!r} in this shop")
+        hint = ""
+        if wanted.isdigit():
+            hint = f" (a customer is named customer:{wanted}; a guest guest:<e-mail>)"
+        elif ":" not in wanted and "@" not in wanted:
+            hint = " (name a person as customer:42, guest:<e-mail> or by e-mail address)"
+        raise PersonNotFound(f"no person {wanted!r} in this shop{hint}")
 
 
 def shop_journeys(config: Config, shop: ShopConfig, store: StateStore | None,
@@ -133,9 +139,10 @@ def url_shop(url: str, platform: str, key_env: str, secret_env: str,
 
 @dataclass(frozen=True)
 class Sandbox:
-    """A generated shop being served on 127.0.0.1, as a configured shop: ``config`` and
-    ``shop`` to read it with, ``secrets`` its read/write keys, ``now`` the moment the shop was
-    generated for, ``server`` and ``population`` for what else a caller wants of it."""
+    """A generated shop being served on 127.0.0.1, as configured shops: ``config`` and
+    ``shop`` to read it with (the first platform served), ``secrets`` its read/write keys,
+    ``shops`` every platform served (platform -> its shop and secrets), ``now`` the moment the
+    shop was generated for, ``server`` and ``population`` for what else a caller wants of it."""
 
     config: Config
     shop: ShopConfig
@@ -143,18 +150,25 @@ class Sandbox:
     now: datetime
     server: SandboxServer
     population: Population
+    shops: dict[str, tuple[ShopConfig, Secrets]]
+
+
+SANDBOX_PLATFORMS = ("woocommerce", "prestashop")
+"""The APIs a sandbox can serve (both by default in ``journeybridge sandbox``)."""
 
 
 @contextmanager
 def sandbox_shop(size: int = 2000, seed: int = 1, *, now: datetime | None = None,
-                 port: int = 0, concurrency: int = 4) -> Iterator[Sandbox]:
-    """Serve a generated WooCommerce shop of ``size`` customers (``seed``; generated as of
-    ``now``, default the current minute) on 127.0.0.1:``port`` (0: a free port) for the
-    block. Raises ConfigError when the port cannot be bound (taken, or not allowed)."""
+                 port: int = 0, concurrency: int = 4,
+                 platforms: tuple[str, ...] = ("woocommerce",)) -> Iterator[Sandbox]:
+    """Serve a generated shop of ``size`` customers (``seed``; generated as of ``now``,
+    default the current minute) on 127.0.0.1:``port`` (0: a free port) for the block, through
+    the APIs of ``platforms`` (WooCommerce REST under /wp-json/, PrestaShop Webservice under
+    /api/). Raises ConfigError when the port cannot be bound (taken, or not allowed)."""
     from journeybridge.sandbox import Population, SandboxServer
 
     population = Population(size, seed=seed, now=now)
-    server = SandboxServer(population, port=port)
+    server = SandboxServer(population, port=port, platforms=platforms)
     try:
         server.start()
     except OSError as exc:
@@ -163,9 +177,14 @@ def sandbox_shop(size: int = 2000, seed: int = 1, *, now: datetime | None = None
         raise ConfigError(f"port {port} on 127.0.0.1 {reason}: choose another port, or 0 for "
                           "a free one") from None
     try:
-        creds = server.woo_credentials
-        shop = ShopConfig(name="sandbox", url=server.url, concurrency=concurrency)
-        yield Sandbox(config=Config(), shop=shop, secrets=Secrets(creds.key, creds.secret),
-                      now=population.now, server=server, population=population)
+        shops: dict[str, tuple[ShopConfig, Secrets]] = {}
+        for endpoint in server.endpoints():
+            shops[endpoint.platform] = (
+                ShopConfig(name="sandbox", platform=endpoint.platform,
+                           url=server.url, concurrency=concurrency),
+                Secrets(endpoint.key, endpoint.secret))
+        shop, secrets = shops[platforms[0]]
+        yield Sandbox(config=Config(), shop=shop, secrets=secrets, now=population.now,
+                      server=server, population=population, shops=shops)
     finally:
         server.stop()

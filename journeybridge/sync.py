@@ -162,10 +162,13 @@ class ShopSync:
 AdapterFactory = Callable[[Config, ShopConfig, Secrets], ShopAdapter]
 
 
-def open_shop_adapter(config: Config, shop: ShopConfig, secrets: Secrets) -> ShopAdapter:
-    """The adapter of ``shop`` with its configured options."""
+def open_shop_adapter(config: Config, shop: ShopConfig, secrets: Secrets,
+                      **overrides: Any) -> ShopAdapter:
+    """The adapter of ``shop`` with its configured options (``overrides`` replace some, e.g.
+    ``retry`` for a check that gives up at once on a refused connection)."""
     credentials = {"key": secrets.key, "secret": secrets.secret}
-    return open_adapter(shop.platform, shop.url, credentials, **config.adapter_options(shop))
+    return open_adapter(shop.platform, shop.url, credentials,
+                        **{**config.adapter_options(shop), **overrides})
 
 
 def _iso(moment: datetime) -> str:
@@ -190,7 +193,7 @@ class _Rebuild:
     failures: list[str] = field(default_factory=list)
 
 
-def _resolve_dirty(store: StateStore, shop: str) -> int:
+def _resolve_dirty(store: StateStore, shop: str, progress: Progress | None = None) -> int:
     """Resolve the owners of every dirty record and of every record whose owner may depend on
     it, and mark the people concerned stale. Returns how many dirty rows were handled."""
     handled = 0
@@ -244,6 +247,8 @@ def _resolve_dirty(store: StateStore, shop: str) -> int:
                 stale.update(k for k in (key, row.person_key) if k)
         store.assign_people(shop, owners, [(r.kind, r.id) for r in dirty], stale)
         handled += len(dirty)
+        if progress is not None:
+            progress.advance(len(dirty))
 
 
 def _rebuild_stale(store: StateStore, config: Config, shop: ShopConfig, adapter: ShopAdapter,
@@ -323,8 +328,8 @@ class _Unusable(Exception):
         self.keys = keys
 
 
-def _classify(store: StateStore, shop: str, config: Config, now: datetime
-              ) -> tuple[list[str], ShopClassification]:
+def _classify(store: StateStore, shop: str, config: Config, now: datetime,
+              progress: Progress | None = None) -> tuple[list[str], ShopClassification]:
     """Everyone's classification as of ``now``, from the stored summaries, columnar, a chunk
     of people at a time in memory as JSON. Raises :class:`_Unusable` with the people whose
     summary cannot be used now."""
@@ -346,11 +351,23 @@ def _classify(store: StateStore, shop: str, config: Config, now: datetime
                     parsed.append(summary)
                 else:
                     unusable.append(row.key)
+            if progress is not None:
+                progress.advance(len(chunk))
             if not unusable:  # after the first unusable one, only collect the others
                 keys.extend(row.key for row in chunk)
                 yield parsed
+        if progress is not None:  # one columnar computation follows: no steps to count
+            progress.start("classifying", total=None)
 
-    result = classify_summaries(keys, chunks(), now, settings, config.segments)
+    if progress is not None:
+        progress.start("reading people", total=store.count_people(shop))
+    try:
+        result = classify_summaries(keys, chunks(), now, settings, config.segments)
+        if progress is not None:
+            progress.advance(len(keys))
+    finally:
+        if progress is not None:
+            progress.finish()
     if unusable:
         raise _Unusable(unusable)
     return keys, result
@@ -390,8 +407,8 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
     stays one chunk deep): keep each person's stored since unless their stage changed,
     gather changed stage rows and moves in the store's pending tables, plan the writes
     against what the shop holds (stored) and, unless ``write`` is False, send them."""
-    zone = ZoneInfo(shop.timezone)
-    keys, result = _classify(store, shop.name, config, now)
+    zone = ZoneInfo(adapter.timezone)
+    keys, result = _classify(store, shop.name, config, now, progress)
     stages, since, segments = result.stages, result.since, result.segments
     expected = result.next_order_expected
     out = _Outcome(people=len(keys))
@@ -444,12 +461,21 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
             writes, unwritable = adapter.plan(items)
             out.planned += len(writes)
             out.unwritable += unwritable
+            sent = 0
             if write and writes:
-                written, failed = _write(store, shop.name, adapter, writes)
+                def tick(done: int, total: int = len(writes), people: int = len(chunk)) -> None:
+                    # advance by the share of this chunk's people whose writes are done
+                    nonlocal sent
+                    now_at = people * done // total
+                    if progress is not None and now_at > sent:
+                        progress.advance(now_at - sent)
+                    sent = max(sent, now_at)
+
+                written, failed = _write(store, shop.name, adapter, writes, tick)
                 out.written += written
                 out.failures.extend(failed)
-            if progress is not None:
-                progress.advance(len(chunk))
+            if progress is not None and len(chunk) > sent:
+                progress.advance(len(chunk) - sent)
     finally:
         if progress is not None and keys:
             progress.finish()
@@ -457,10 +483,11 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
     return out
 
 
-def _write(store: StateStore, shop: str, adapter: ShopAdapter, writes: Sequence[Write]
-           ) -> tuple[int, list[str]]:
-    """Send ``writes`` in chunks, recording what the shop holds after each; returns how many
-    records were written and the failures."""
+def _write(store: StateStore, shop: str, adapter: ShopAdapter, writes: Sequence[Write],
+           done: Callable[[int], None] | None = None) -> tuple[int, list[str]]:
+    """Send ``writes`` in chunks, recording what the shop holds after each (``done`` is told
+    how many writes were sent so far); returns how many records were written and the
+    failures."""
     written = 0
     failed: list[str] = []
     for begin in range(0, len(writes), WRITE_CHUNK):
@@ -470,6 +497,8 @@ def _write(store: StateStore, shop: str, adapter: ShopAdapter, writes: Sequence[
         store.set_held(shop, [(key, json.dumps(target, sort_keys=True),
                                json.dumps(held, sort_keys=True))
                               for key, (target, held) in report.updates.items()])
+        if done is not None:
+            done(min(begin + WRITE_CHUNK, len(writes)))
     return written, failed
 
 
@@ -561,14 +590,19 @@ def _pull(store: StateStore, shop: ShopConfig, adapter: ShopAdapter,
     """Stream the pull into the store; returns how it ended and how many rows changed."""
     seen = uuid.uuid4().hex
     changed = 0
-    if progress is not None:
-        progress.start(f"pulling {shop.name} ({'incremental' if cursor else 'full'})",
-                       poll=lambda: adapter.requests_sent)
+    mode = "incremental" if cursor else "full"
+    kind: str | None = None
     try:
         stream = adapter.pull(cursor)
         for page in stream:
+            if progress is not None and page.kind != kind:
+                kind = page.kind
+                progress.start(f"pulling {kind}s ({mode})", total=page.expected,
+                               poll=lambda: adapter.requests_sent)
             changed += store.upsert_records(shop.name, [encode(r) for r in page.records],
                                             seen=seen, own_meta_prefix=adapter.own_meta_prefix)
+            if progress is not None:
+                progress.advance(len(page.records))
     finally:
         if progress is not None:
             progress.finish()
@@ -602,7 +636,14 @@ def _run(config: Config, shop: ShopConfig, store: StateStore, secrets: Secrets,
                                   "reviews": run.reviews, "trashed": run.trashed,
                                   "skipped": run.skipped, "changed_records": changed})
         # 3. rebuild the people the changed records touch
-        _resolve_dirty(store, shop.name)
+        if progress is not None:
+            progress.start("matching changed records to people",
+                           total=store.count_dirty(shop.name))
+        try:
+            _resolve_dirty(store, shop.name, progress)
+        finally:
+            if progress is not None:
+                progress.finish()
         expired = store.expired_people(shop.name, _stamp(now))
         if expired:
             store.assign_people(shop.name, [], [], expired)

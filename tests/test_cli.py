@@ -27,8 +27,8 @@ def test_demo_with_clirunner() -> None:
     for stage in Stage:
         assert stage_label(stage) in out
     assert out.count("  stage: ") == 3  # three example journeys
-    assert out.count("  why [") >= 3
-    total_line = next(line for line in out.splitlines() if line.startswith("total"))
+    assert out.count("  why: ") >= 3
+    total_line = next(line for line in out.splitlines() if line.strip().startswith("total"))
     people = int(total_line.split()[1])
     assert people > 300  # guests are people too
 
@@ -67,11 +67,13 @@ def test_sandbox_command_serves_until_stopped() -> None:
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
-        assert first.startswith("Sandbox WooCommerce shop: http://127.0.0.1:")
-        url = first.split(": ", 1)[1].strip()
-        lines = [proc.stdout.readline() for _ in range(5)]
-        key = lines[1].split(":", 1)[1].strip()
-        secret = lines[2].split(":", 1)[1].strip()
+        assert first.startswith("Sandbox shop: http://127.0.0.1:")
+        url = first.split(": ", 1)[1].split()[0]
+        lines = [proc.stdout.readline() for _ in range(10)]
+        exports = dict(line.strip().removeprefix("export ").split("=", 1)
+                       for line in lines if line.startswith("export "))
+        key = exports["JOURNEYBRIDGE_SANDBOX_WOO_KEY"]
+        secret = exports["JOURNEYBRIDGE_SANDBOX_WOO_SECRET"]
         import journeybridge
         shop = journeybridge.connect("woocommerce", url, consumer_key=key,
                                      consumer_secret=secret)
@@ -86,7 +88,7 @@ def test_explain_a_person() -> None:
     result = CliRunner().invoke(main, ["explain", "customer:12", "--sandbox", "200"])
     assert result.exit_code == 0, result.output
     assert "(customer 12)" in result.output
-    assert "  stage: " in result.output and "  why [" in result.output
+    assert "  stage: " in result.output and "  why: " in result.output
     assert "timeline (" in result.output
 
 
@@ -121,7 +123,7 @@ def test_explain_and_backtest_a_configured_shop(tmp_path: Path) -> None:
         explained = runner.invoke(main, ["explain", "customer:3", "--shop", "sand",
                                          "--config", str(shop.config)], env={**env, **shop.env})
         assert explained.exit_code == 0, explained.output
-        assert "(customer 3)" in explained.output and "  why [" in explained.output
+        assert "(customer 3)" in explained.output and "  why: " in explained.output
         tested = runner.invoke(main, ["backtest", "--shop", "sand", "--config",
                                       str(shop.config), "--horizon", "60"],
                                env={**env, **shop.env})

@@ -265,6 +265,11 @@ def test_recording_replays_alike(replay: Replayer, path: Path) -> None:
             return
         mine_paths = xml_paths(got.text)
         recorded_paths = xml_paths(body)
+        if "/api/configurations" not in body:
+            # the recorded key predates GET on configurations, which the real shop's keys
+            # (../shared/real-presta/webservice_key.php) and the sandbox's now have (the shop's
+            # time zone, PS_TIMEZONE): the rest of the listing must still be the same
+            mine_paths = {p for p in mine_paths if "/api/configurations" not in p}
         assert mine_paths == recorded_paths, (sorted(recorded_paths ^ mine_paths))
         return
     assert got.text == body  # "401 Unauthorized"

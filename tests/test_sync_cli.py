@@ -216,8 +216,8 @@ def test_a_terminal_gets_progress_and_a_table(tmp_path: Path,
             monkeypatch.setenv(name, value)
         result = CliRunner().invoke(shops.sync, sync_args(shop)[1:])
         assert result.exit_code == 0, result.output
-        assert "pulling sand (full)" in result.stderr
-        assert "writing [" in result.stderr
+        assert "sand: pulling customers (full)" in result.stderr
+        assert "sand: deciding and writing" in result.stderr
         assert result.stdout.splitlines()[0].split()[:3] == ["shop", "status", "mode"]
         assert "sand stages: " in result.stdout
         dry = CliRunner().invoke(shops.sync, [*sync_args(shop)[1:], "--dry-run"])

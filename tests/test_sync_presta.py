@@ -17,6 +17,7 @@ import pytest
 from journeybridge.config import load_config
 from journeybridge.sandbox import OrderStatus, Population, PrestaApi, SandboxServer
 from journeybridge.sandbox.presta_states import CANCELED
+from journeybridge.stages import VOCABULARIES, Stage
 from journeybridge.state import open_store
 from tests.sync_support import CLASSIFY_AT, NOW, Shop, invoke, run_cli, summary, write_config
 
@@ -78,7 +79,9 @@ def test_first_run_writes_groups_second_nothing_dry_run_nothing(shop: Shop) -> N
     assert all(len(groups) <= 1 for groups in held.values())
     stages = stored_stages(shop)
     for rid in range(1, shop.population.customer_count + 1):
-        assert held[rid] == [f"Journey: {stages[f'customer:{rid}']}"]
+        # the default group names are the stages' display names
+        stage = Stage(stages[f"customer:{rid}"])
+        assert held[rid] == [f"Journey: {VOCABULARIES['default'][stage]}"]
     second = sync(shop)
     assert (second["mode"], second["planned"], second["written"]) == ("incremental", 0, 0)
     assert journey_groups(shop) == held

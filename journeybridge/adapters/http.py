@@ -31,7 +31,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     stop_any,
 )
@@ -125,6 +125,9 @@ class RetryPolicy:
     max_wait: float = 30.0
     max_retry_after: float = 120.0
     sleep: Callable[[float], None] = time.sleep
+    retry_refused: bool = True
+    """False: a refused connection (nothing listening at the address) is final at once, as
+    ``journeybridge check`` wants it."""
 
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt number ``attempt`` (1 = the first) when the server
@@ -145,14 +148,21 @@ class RetryPolicy:
         exception is re-raised when every attempt failed or a wait would be too long."""
 
         def before_sleep(state: RetryCallState) -> None:
+            # INFO: in cron's JSON log and with -v, not on a terminal; the error that ends
+            # the retries is the one line a person needs
             exc = state.outcome.exception() if state.outcome else None
             wait = state.next_action.sleep if state.next_action else 0.0
-            log.warning("%s failed (%s); retry %d/%d in %.1fs", what, _short(exc),
-                        state.attempt_number, self.attempts - 1, wait)
+            log.info("%s failed (%s); retry %d/%d in %.1fs", what, _short(exc),
+                     state.attempt_number, self.attempts - 1, wait,
+                     extra={"event": "retry"})
 
+        def worth_retrying(exc: BaseException) -> bool:
+            if not isinstance(exc, _RETRYABLE):
+                return False
+            return self.retry_refused or not _refused(exc)
 
         retrying = Retrying(
-            retry=retry_if_exception_type(_RETRYABLE),
+            retry=retry_if_exception(worth_retrying),
             stop=stop_any(stop_after_attempt(self.attempts), _StopOnLongRetryAfter(self)),
             wait=self._wait,
             sleep=self.sleep,
@@ -176,9 +186,18 @@ class _StopOnLongRetryAfter(stop_base):
         return False
 
 
+def _refused(exc: BaseException) -> bool:
+    return (isinstance(exc, requests.ConnectionError)
+            and network_reason(exc) == "connection refused")
+
+
 def _short(exc: BaseException | None) -> str:
+    """A failed attempt in a few words: the network reason (no urllib3 internals), else the
+    error's type and text."""
     if exc is None:
         return "no error"
+    if isinstance(exc, requests.RequestException):
+        return network_reason(exc)
     text = redact(str(exc))
     return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
 
@@ -423,6 +442,8 @@ class Transport:
             raise self.error(NotAShopAPI, f"{exc.reason} (after {tries}){hint}",
                              exc.response, endpoint=endpoint) from None
         except requests.RequestException as exc:
+            if _refused(exc) and not policy.retry_refused:
+                tries = "1 attempt"
             raise self.error(ShopUnreachable, f"{network_reason(exc)} (after {tries})", None,
                              endpoint=endpoint) from None
 

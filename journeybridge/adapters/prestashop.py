@@ -65,7 +65,7 @@ import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -105,6 +105,7 @@ from journeybridge.adapters.protocol import (
 )
 from journeybridge.adapters.protocol import PullReport as Report
 from journeybridge.adapters.protocol import WriteReport as ApplyReport
+from journeybridge.adapters.shopzone import settle, zone_name
 from journeybridge.errors import (
     InvalidRecord,
     PermissionDenied,
@@ -236,7 +237,7 @@ class PrestaShopAdapter(AdapterBase):
         retry: RetryPolicy | None = None,
         verify_ssl: bool = True,
         key_in_query: bool = False,
-        timezone_name: str = "UTC",
+        timezone_name: str | None = "UTC",
         state_overrides: Mapping[str, OrderStatus] | None = None,
         incremental_overlap: timedelta = timedelta(minutes=5),
         stage_groups: Mapping[str, str] | None = None,
@@ -264,7 +265,9 @@ class PrestaShopAdapter(AdapterBase):
         self.fresh_seconds = fresh_seconds
         self._fresh: dict[str, tuple[float, dict[str, Any]]] = {}
         self._verified: set[str] = set()
-        self.mapping = PrestaMapping(shop=self.shop, timezone=timezone_name)
+        self._configured_zone = timezone_name
+        self._zone_settled = False
+        self.mapping = PrestaMapping(shop=self.shop, timezone=timezone_name or "UTC")
         self._lookups_loaded = False
         self._rows: dict[str, CustomerRow] = {}
         self._fetched_rows: list[Person] = []
@@ -361,8 +364,42 @@ class PrestaShopAdapter(AdapterBase):
 
     # -- look-ups -------------------------------------------------------------------------
 
+    @property
+    def timezone(self) -> str:
+        """The zone the shop's dates are read in: the configured one, else the shop's
+        ``PS_TIMEZONE`` (asked once), else UTC."""
+        self.settle_timezone()
+        return self.mapping.timezone
+
+    def settle_timezone(self) -> None:
+        """Ask the shop for ``PS_TIMEZONE`` once (``configurations``, when the key may read
+        it) and read every date in the zone :func:`~journeybridge.adapters.shopzone.settle`
+        picks."""
+        if self._zone_settled:
+            return
+        self._zone_settled = True
+        found, missing = None, ""
+        try:
+            rows = self.list_records("configurations", {"display": "[name,value]",
+                                                        "filter[name]": "[PS_TIMEZONE]"})
+        except PermissionDenied:
+            missing = "the key may not read configurations (allow GET on it)"
+        except ShopError as exc:
+            missing = f"reading configurations failed: {exc}"
+        else:
+            values = [r.get("value") for r in rows if r.get("name") == "PS_TIMEZONE"]
+            found = zone_name(values[0]) if values else None
+            if found is None:
+                missing = "no PS_TIMEZONE in configurations" if not values else \
+                    f"PS_TIMEZONE {str(values[0])[:40]!r} is not a time zone"
+        zone = settle(self._configured_zone, found, shop=self.shop,
+                      source="the Webservice's configurations, PS_TIMEZONE", missing=missing)
+        if zone != self.mapping.timezone:
+            self.mapping = replace(self.mapping, timezone=zone)
+
     def load_lookups(self) -> None:
         """Read the order states and currencies (small lists) into the mapping."""
+        self.settle_timezone()
         states: dict[str, OrderState] = {}
         for raw in self.list_records("order_states", {"display": "full", "sort": "[id_ASC]"}):
             try:
@@ -830,7 +867,8 @@ class PrestaShopAdapter(AdapterBase):
             return [CheckStep("read", False, str(exc), exc)]
         version = self.client.version or "unknown version"
         steps = [CheckStep("read", True, f"the key may read {', '.join(READS)} in "
-                                         f"{self.url} (PrestaShop {version})")]
+                                         f"{self.url} (PrestaShop {version}; dates read in "
+                                         f"{self.timezone})")]
         if not write:
             return steps
         for method, resource in (("PUT", "customers"), ("POST", "groups")):

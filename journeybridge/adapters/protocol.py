@@ -48,6 +48,9 @@ class PullPage:
 
     kind: str
     records: Sequence[Record]
+    expected: int | None = None
+    """How many records of ``kind`` this listing holds, when the shop said (WooCommerce's
+    ``X-WP-Total``); None when unknown. For progress bars only."""
 
 
 @dataclass
@@ -173,6 +176,11 @@ class ShopAdapter(Protocol):
     @property
     def requests_sent(self) -> int:
         """Requests sent so far by this adapter."""
+
+    @property
+    def timezone(self) -> str:
+        """The IANA zone the shop's local dates are read in: the configured one, else the
+        one the shop tells (asked once), else UTC."""
 
     def pull(self, cursor: Mapping[str, str] | None = None) -> PullStream:
         """Everything (no cursor) or what changed since ``cursor``, streamed."""

@@ -112,6 +112,7 @@ class WooClient(TransportClient):
         self.version = version
         self._rest_route = rest_route
         self._detect_lock = threading.Lock()
+        self._index: dict[str, Any] | None = None
 
     @property
     def is_ssl(self) -> bool:
@@ -156,7 +157,9 @@ class WooClient(TransportClient):
                 response = self.transport.send("GET", f"GET {endpoint}", _probe_outcome,
                                                url=probe)
                 if _is_wp_index(response):
-                    namespaces = _json_or_none(response).get("namespaces")
+                    index = _json_or_none(response)
+                    self._index = index if isinstance(index, dict) else {}
+                    namespaces = self._index.get("namespaces")
                     if isinstance(namespaces, list) and self.version not in namespaces:
                         raise self.transport.error(
                             PlatformMissing,
@@ -171,6 +174,19 @@ class WooClient(TransportClient):
                 "with JSON): is this the WordPress site's address?",
                 shop_url=self.url, endpoint="/wp-json/",
             )
+
+    def site_index(self) -> dict[str, Any]:
+        """The WordPress REST index (``name``, ``timezone_string``, ``gmt_offset``,
+        ``namespaces``...), read once (the permalink probe reads it anyway); ``{}`` when the
+        answer is not the index. Raises the transport's typed errors."""
+        self.detect_permalinks()
+        if self._index is None:
+            endpoint = "/?rest_route=/" if self._rest_route else "/wp-json/"
+            response = self.transport.send("GET", f"GET {endpoint}", _probe_outcome,
+                                           url=f"{self.url}{endpoint}")
+            index = _json_or_none(response) if _is_wp_index(response) else None
+            self._index = index if isinstance(index, dict) else {}
+        return self._index
 
     # -- requests ---------------------------------------------------------------------------
 

@@ -337,6 +337,7 @@ class WooMapping:
             {
                 "id": review_id,
                 "product_id": _id(raw.get("product_id")) or "0",
+                "product_name": (text(raw.get("product_name")) or "")[:200],
                 "email": text(raw.get("reviewer_email")) or None,
                 "reviewer": text(raw.get("reviewer")),
                 "rating": raw.get("rating"),

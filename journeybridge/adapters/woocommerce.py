@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any, TypeVar
@@ -47,6 +47,7 @@ from journeybridge.adapters.protocol import (
     WriteReport,
 )
 from journeybridge.adapters.protocol import PullReport as Report
+from journeybridge.adapters.shopzone import offset_zone, settle, zone_name
 from journeybridge.adapters.woo_client import WooClient, WooResponse
 from journeybridge.adapters.woo_mapping import WooMapping
 from journeybridge.errors import ShopError
@@ -83,8 +84,8 @@ ORDER_FIELDS = (
     "customer_ip_address,customer_user_agent,meta_data"
 )
 REFUND_FIELDS = "id,date_created,date_created_gmt,amount,reason"
-REVIEW_FIELDS = ("id,date_created,date_created_gmt,product_id,status,reviewer,reviewer_email,"
-                 "rating,verified")
+REVIEW_FIELDS = ("id,date_created,date_created_gmt,product_id,product_name,status,reviewer,"
+                 "reviewer_email,rating,verified")
 ALL_ORDER_STATUSES = (
     "pending,processing,on-hold,completed,cancelled,refunded,failed,checkout-draft"
 )
@@ -115,6 +116,7 @@ class PullReport:
     skipped: list[str] = field(default_factory=list)
     requests: int = 0
     recovered_after_shift: int = 0
+    expected: dict[str, int] = field(default_factory=dict)  # X-WP-Total per kind, for progress
 
     @property
     def skipped_count(self) -> int:
@@ -143,7 +145,7 @@ class WooCommerceAdapter(AdapterBase):
         verify_ssl: bool = True,
         query_string_auth: bool = False,
         rest_route: bool | None = None,
-        timezone_name: str = "UTC",
+        timezone_name: str | None = "UTC",
         newsletter_key: str = "newsletter_optin",
         newsletter_date_key: str = "newsletter_optin_date",
         meta_prefix: str = "journeybridge_",
@@ -166,7 +168,9 @@ class WooCommerceAdapter(AdapterBase):
         self.full_customers_every = timedelta(hours=full_customers_hours)
         self.write_guests = write_guests
         self.own_meta_prefix = meta_prefix
-        self.mapping = WooMapping(shop=self.shop, timezone=timezone_name,
+        self._configured_zone = timezone_name
+        self._zone_settled = False
+        self.mapping = WooMapping(shop=self.shop, timezone=timezone_name or "UTC",
                                   newsletter_key=newsletter_key,
                                   newsletter_date_key=newsletter_date_key,
                                   meta_prefix=meta_prefix,
@@ -219,6 +223,8 @@ class WooCommerceAdapter(AdapterBase):
         kind = _KINDS.get(endpoint, f"woocommerce {endpoint}")
         for page in self.pages(endpoint, params):
             if page.total is not None:
+                if not totals and endpoint in _MODEL_KINDS:
+                    report.expected[_MODEL_KINDS[endpoint]] = page.total
                 totals.append(page.total)
             yield from convert_records(page.data, convert, kind=kind, skipped=report.skipped,
                                        seen=seen)
@@ -323,6 +329,7 @@ class WooCommerceAdapter(AdapterBase):
                 "customers_full": datetime.now(timezone.utc).isoformat()}
 
     def _pull(self, cursor: dict[str, str]) -> Iterator[PullPage] | Any:
+        self.settle_timezone()
         report = Report()
         inner = PullReport()
         before = self.client.requests_sent
@@ -338,14 +345,14 @@ class WooCommerceAdapter(AdapterBase):
         if full_customers:
             for chunk in batched(self.iter_customers(inner), self.per_page):
                 registered = _latest(registered, (p.registered_at for p in chunk))
-                yield PullPage("customer", chunk)
+                yield PullPage("customer", chunk, inner.expected.get("customer"))
             full_kinds.append("customer")
             new_cursor["customers_full"] = start.isoformat()
         else:
             new_cursor["customers_full"] = cursor["customers_full"]
             for chunk in self._new_customers(inner, registered):
                 registered = _latest(registered, (p.registered_at for p in chunk))
-                yield PullPage("customer", chunk)
+                yield PullPage("customer", chunk, inner.expected.get("customer"))
         if registered is not None:
             new_cursor["customers_registered"] = registered.isoformat()
 
@@ -356,7 +363,7 @@ class WooCommerceAdapter(AdapterBase):
             latest = _latest(latest, (o.modified_at for o in orders))
             buyers.update(o.customer_id for o in orders if o.customer_id)
             refunded.extend(o.id for o in orders if o.refunds)
-            yield PullPage("order", orders)
+            yield PullPage("order", orders, inner.expected.get("order"))
         # refund dates: only orders that have refunds and changed since the cursor (a new
         # refund changes its order), one small read each
         for refunds in batched(self._refunds_of(inner, refunded), self.per_page):
@@ -368,7 +375,7 @@ class WooCommerceAdapter(AdapterBase):
 
         after = None if full_customers else (_moment(cursor.get("reviews")) or since)
         for reviews in batched(self.iter_reviews(inner, after=after), self.per_page):
-            yield PullPage("review", reviews)
+            yield PullPage("review", reviews, inner.expected.get("review"))
         if full_customers:
             full_kinds.append("review")
         new_cursor["reviews"] = (start - self.overlap).isoformat()
@@ -531,6 +538,30 @@ class WooCommerceAdapter(AdapterBase):
                 report.written += 1
                 report.updates[write.person_key] = ({key: write.record_id}, dict(write.values))
 
+    @property
+    def timezone(self) -> str:
+        """The zone local dates (those without ``_gmt``) are read in: the configured one,
+        else the site's ``timezone_string`` (or whole-hour ``gmt_offset``) from the WordPress
+        REST index (asked once), else UTC."""
+        self.settle_timezone()
+        return self.mapping.timezone
+
+    def settle_timezone(self) -> None:
+        """Ask the WordPress REST index for the site's time zone once and read local dates in
+        the zone :func:`~journeybridge.adapters.shopzone.settle` picks."""
+        if self._zone_settled:
+            return
+        self._zone_settled = True
+        index = self.client.site_index()
+        found = zone_name(index.get("timezone_string")) or offset_zone(index.get("gmt_offset"))
+        missing = "" if found else (
+            f"timezone_string is empty and gmt_offset {str(index.get('gmt_offset'))[:10]!r} "
+            "is not a whole number of hours" if index else "no REST index")
+        zone = settle(self._configured_zone, found, shop=self.shop,
+                      source="the WordPress REST index, timezone_string", missing=missing)
+        if zone != self.mapping.timezone:
+            self.mapping = replace(self.mapping, timezone=zone)
+
     def check(self, *, write: bool = True) -> list[CheckStep]:
         """``GET customers?per_page=1`` (the key may read), then an empty ``customers/batch``
         update (WooCommerce checks the key's write permission before the body, so a read-only
@@ -542,7 +573,8 @@ class WooCommerceAdapter(AdapterBase):
         except ShopError as exc:
             return [CheckStep("read", False, str(exc), exc)]
         total = f"{answer.total} customers" if answer.total is not None else "customers"
-        steps.append(CheckStep("read", True, f"the key may read: {total} in {self.url}"))
+        steps.append(CheckStep("read", True, f"the key may read: {total} in {self.url} "
+                                             f"(local dates read in {self.timezone})"))
         if not write:
             return steps
         try:
@@ -568,6 +600,7 @@ def _latest(current: datetime | None, values: Iterable[datetime | None]) -> date
 
 
 
+_MODEL_KINDS = {"customers": "customer", "orders": "order", "products/reviews": "review"}
 _KINDS = {"customers": "woocommerce customer", "orders": "woocommerce order",
           "products/reviews": "woocommerce product review"}
 

@@ -56,8 +56,10 @@ __all__ = [
     "Session",
     "config_option",
     "exit_code_for",
+    "format_option",
     "now_option",
     "parse_moment",
+    "sandbox_options",
     "shop_option",
     "uses_session",
     "worst",
@@ -230,4 +232,27 @@ shop_option = click.option("--shop", "shop_name", default=None, metavar="NAME",
                            help="Only this shop (default: every configured shop in turn).")
 now_option = click.option("--now", "now_text", default=None, metavar="ISO-TIME",
                           help="Classify as of this moment instead of the current time "
-                               "(reproducible runs).")
+                               "(reproducible runs); with --sandbox, the moment the shop is "
+                               "generated for too.")
+
+format_option = click.option(
+    "--format", "output_format", type=click.Choice(["auto", "json", "csv", "table"]),
+    default="auto", show_default=True,
+    help="json: one JSON object a line; csv: a header and one row a line; table: aligned "
+         "columns for people; auto: table on a terminal, json otherwise.")
+
+SANDBOX_TIME_HELP = (
+    "The sandbox's history (people, orders, reviews, carts) is generated backwards from its "
+    "'now' (default: the current minute), so the same --seed gives another shop a few minutes "
+    "later; give the same --seed and --now for the same shop.")
+
+
+def sandbox_options(func: F) -> F:
+    """``--sandbox N`` (a generated shop of N customers) and ``--seed``; the command gives its
+    own ``--now``."""
+    func = click.option("--seed", default=1, show_default=True,
+                        help="Sandbox generator seed.")(func)
+    return click.option("--sandbox", "sandbox_size", type=click.IntRange(50, 100_000),
+                        default=None, metavar="N",
+                        help="Use a generated sandbox shop of N customers instead. "
+                             + SANDBOX_TIME_HELP)(func)

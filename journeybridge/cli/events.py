@@ -28,7 +28,15 @@ import click
 from journeybridge import sources
 from journeybridge.adapters import PLATFORMS
 from journeybridge.cli import output
-from journeybridge.cli.core import EXIT_OK, EXIT_PARTIAL, Command, Session, parse_moment
+from journeybridge.cli.core import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    SANDBOX_TIME_HELP,
+    Command,
+    Session,
+    now_option,
+    parse_moment,
+)
 from journeybridge.config import EventsConfig
 from journeybridge.errors import ConfigError, GraphAuthError
 from journeybridge.events import EventSettings
@@ -61,10 +69,14 @@ TOKEN_ENV = "JOURNEYBRIDGE_META_ACCESS_TOKEN"  # noqa: S105 - a variable name
               help="Environment variable with the API key of --url.")
 @click.option("--secret-env", default="JOURNEYBRIDGE_SECRET", show_default=True,
               help="Environment variable with the API secret of --url.")
-@click.option("--sandbox", is_flag=True, help="Use a generated sandbox shop on 127.0.0.1.")
-@click.option("--size", default=500, show_default=True, type=click.IntRange(50, 100_000),
-              help="Customers in the sandbox shop.")
+@click.option("--sandbox", "sandbox_size", type=click.IntRange(0, 100_000), is_flag=False,
+              flag_value=0, default=None, metavar="N",
+              help="Use a generated sandbox shop of N customers on 127.0.0.1. "
+                   + SANDBOX_TIME_HELP)
+@click.option("--size", default=None, type=click.IntRange(50, 100_000), hidden=True,
+              help="Deprecated: the size goes with --sandbox N.")
 @click.option("--seed", default=1, show_default=True, help="Sandbox generator seed.")
+@now_option
 @click.option("--pixel-id", default=None, envvar="JOURNEYBRIDGE_META_PIXEL_ID",
               help="The Meta pixel (dataset) id [env: JOURNEYBRIDGE_META_PIXEL_ID; "
                    "config: events.pixel_id].")
@@ -107,7 +119,8 @@ TOKEN_ENV = "JOURNEYBRIDGE_META_ACCESS_TOKEN"  # noqa: S105 - a variable name
 def export_events_command(
     since_text: str | None, until_text: str | None, out_path: str | None, send: bool,
     dry_run: bool, config_path: Path | None, shop_name: str | None, url: str | None,
-    platform: str, key_env: str, secret_env: str, sandbox: bool, size: int, seed: int,
+    platform: str, key_env: str, secret_env: str, sandbox_size: int | None, size: int | None,
+    seed: int, now_text: str | None,
     pixel_id: str | None, token_env: str | None, api_version: str, graph_url: str,
     test_event_code: str | None, batch_size: int, state_url: str | None,
     newsletter_event: str | None, consent_source: str | None, consent_key: str | None,
@@ -120,6 +133,19 @@ def export_events_command(
     session = Session(config_path, verbose=verbose)
     click.get_current_context().call_on_close(session.close)
     session.log_to_stderr()
+    sandbox = sandbox_size is not None
+    if size is not None:
+        click.echo("journeybridge: --size is deprecated: give the size with --sandbox N "
+                   f"(--sandbox {size})", err=True)
+    elif sandbox_size == 0:
+        click.echo("journeybridge: --sandbox without a size is deprecated: give --sandbox N "
+                   "(--sandbox 500)", err=True)
+    if sandbox:
+        sandbox_size = size or sandbox_size or 500
+        if sandbox_size < 50:
+            raise click.BadParameter(f"{sandbox_size} is not in the range 50<=x<=100000",
+                                     param_hint="'--sandbox'")
+    now = parse_moment(now_text, "--now")
     if sum((sandbox, url is not None, config_path is not None or shop_name is not None)) > 1:
         raise ConfigError("choose one source: --sandbox, --url, or a configured shop")
     if from_state and (sandbox or url is not None):
@@ -127,7 +153,8 @@ def export_events_command(
                           "--sandbox or --url")
     if not out_path and not send:
         raise ConfigError("nothing to do: give --out FILE (or '-') and/or --send")
-    since = parse_moment(since_text, "--since") or datetime.now(timezone.utc) - timedelta(days=7)
+    since = parse_moment(since_text, "--since") or (
+        (now or datetime.now(timezone.utc)) - timedelta(days=7))
     until = parse_moment(until_text, "--until")
     one = None if sandbox or url is not None else session.one_shop(shop_name)
     configured = one.events if one is not None else EventsConfig()
@@ -155,8 +182,8 @@ def export_events_command(
                                        without_consent=without_consent)
 
     configured_state: str | None = None
-    if sandbox:
-        with sources.sandbox_shop(size, seed) as shop:
+    if sandbox_size:
+        with sources.sandbox_shop(sandbox_size, seed, now=now) as shop:
             found = sources.shop_journeys(shop.config, shop.shop, None, shop.now,
                                           secrets=shop.secrets)
     elif url is not None:

@@ -30,8 +30,11 @@ if TYPE_CHECKING:
     from journeybridge.sync import ShopSync
 
 __all__ = [
-    "StatusLine",
+    "JsonProgress",
+    "TerminalProgress",
+    "chosen_format",
     "echo_json",
+    "emit_rows",
     "explain_journey",
     "export_summary",
     "journey_record",
@@ -40,6 +43,7 @@ __all__ = [
     "print_moves",
     "print_runs",
     "print_table",
+    "render_table",
     "shop_summary",
     "stage_table",
     "summary_line",
@@ -67,26 +71,51 @@ def mask_key(key: str) -> str:
     return scrub(key) if key.startswith("guest:") else key
 
 
-def stage_table(results: Sequence[Classification], vocabulary: str = "default") -> str:
-    """A table of how many people are in each stage, in route order, with percentages."""
+def render_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                 right: Sequence[str] = (), footer: Sequence[Any] | None = None) -> str:
+    """A plain-text table drawn with ``rich`` (no colours, no borders but a rule under the
+    header): ``right`` names the columns aligned right; ``footer`` a last row under a rule."""
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_footer=footer is not None, pad_edge=False)
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="right" if header in right else "left",
+                         footer="" if footer is None else str(footer[i]), no_wrap=True,
+                         overflow="ellipsis")
+    for row in rows:
+        table.add_row(*(str(value) for value in row))
+    buffer = io.StringIO()
+    Console(file=buffer, width=1000, color_system=None, highlight=False).print(table)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip("\n")
+
+
+def stage_table(results: Sequence[Classification], vocabulary: str = "default", *,
+                guide: bool = False) -> str:
+    """A table of how many people are in each stage, in route order, with percentages; with
+    ``guide``, what each stage means and what to do about it."""
+    from journeybridge.stages import STAGE_GUIDE
+
     counts = Counter(r.stage for r in results)
     total = len(results) or 1
-    width = max(len(stage_label(s, vocabulary)) for s in Stage)
-    lines = [f"{'stage':<{width}}  {'people':>7}  {'share':>6}"]
-    lines.append("-" * len(lines[0]))
+    headers = ["stage", "people", "share"] + (["means", "what to do"] if guide else [])
+    rows = []
     for stage in Stage:
         count = counts.get(stage, 0)
-        lines.append(f"{stage_label(stage, vocabulary):<{width}}  {count:>7}  "
-                     f"{100 * count / total:>5.1f}%")
-    lines.append("-" * len(lines[0]))
-    lines.append(f"{'total':<{width}}  {len(results):>7}")
-    return "\n".join(lines)
+        row = [stage_label(stage, vocabulary), count, f"{100 * count / total:.1f}%"]
+        rows.append(row + (list(STAGE_GUIDE[stage]) if guide else []))
+    footer = ["total", len(results), ""] + (["", ""] if guide else [])
+    return render_table(headers, rows, right=("people", "share"), footer=footer)
 
 
 def explain_journey(journey: Journey, result: Classification, vocabulary: str = "default",
-                    max_touchpoints: int = 12) -> str:
+                    max_touchpoints: int = 12, *, verbose: bool = True) -> str:
     """One person's stage, since when, why (rule, sentence, facts) and their latest
-    touchpoints, as a few readable lines. E-mail addresses are not printed."""
+    touchpoints, as a few readable lines. E-mail addresses are not printed. Without
+    ``verbose`` the facts behind each reason and the churn model's note are left out."""
     person = journey.person
     kind = "guest" if person.is_guest else f"customer {person.customer_id}"
     name = f"{person.first_name} {person.last_name}".strip() or "(no name)"
@@ -95,12 +124,15 @@ def explain_journey(journey: Journey, result: Classification, vocabulary: str = 
         f"  stage: {stage_label(result.stage, vocabulary)} since {result.since.date()}",
     ]
     for reason in result.reasons:
-        lines.append(f"  why [{reason.rule}]: {reason.text}")
-        if reason.facts:
+        if not verbose and reason.rule == "model":
+            continue
+        lines.append(f"  why [{reason.rule}]: {reason.text}" if verbose
+                     else f"  why: {reason.text}")
+        if reason.facts and verbose:
             facts = ", ".join(f"{k}={v}" for k, v in reason.facts.items())
             lines.append(f"      facts: {facts}")
     if result.flags:
-        lines.append(f"  flags: {', '.join(result.flags)}")
+        lines.append(f"  flags: {', '.join(f.replace('_', ' ') for f in result.flags)}")
     if result.next_order_expected is not None:
         lines.append(f"  next order expected: {result.next_order_expected.date()} "
                      "(their last order plus their usual gap between orders)")
@@ -109,9 +141,9 @@ def explain_journey(journey: Journey, result: Classification, vocabulary: str = 
     lines.append(f"  timeline ({len(points)} touchpoints"
                  f"{', latest ' + str(len(shown)) if len(shown) < len(points) else ''}):")
     for point in shown:
-        amount = f" {point.amount}" if point.amount else ""
-        lines.append(f"    {point.at:%Y-%m-%d %H:%M} {point.kind.value:<16}{amount}  "
-                     f"{point.detail}")
+        amount = str(point.amount) if point.amount else ""
+        lines.append(f"    {point.at:%Y-%m-%d %H:%M}  {point.kind.value.replace('_', ' '):<16}"
+                     f" {amount:>11}  {point.detail}")
     return "\n".join(lines)
 
 
@@ -138,6 +170,7 @@ def journey_record(shop: str, label: str, journey: Journey, result: Classificati
     person = journey.person
     return {
         "shop": shop, "person": person.key,
+        "name": f"{person.first_name} {person.last_name}".strip(),
         "customer_id": person.customer_id, "guest": person.is_guest,
         "stage": result.stage.value, "label": label,
         "since": result.since.isoformat(), "segments": list(result.segments),
@@ -150,65 +183,219 @@ def journey_record(shop: str, label: str, journey: Journey, result: Classificati
     }
 
 
-class StatusLine:
-    """A one-line progress display on stderr for a terminal: a bar when the total is known,
-    a live counter (requests sent) and the elapsed time otherwise."""
+class TerminalProgress:
+    """The engine's progress (:class:`journeybridge.sync.Progress`) drawn on a terminal with
+    ``rich``: one bar per phase with done/total, percentage, elapsed time and ETA when the
+    total is known, a live count (records, requests sent) otherwise. Each finished phase
+    stays on its own line."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream: TextIO | None = None, *, shop: str = "") -> None:
+        from rich.console import Console
+
+        self._console = Console(file=stream or sys.stderr, stderr=stream is None)
+        self._prefix = f"{shop}: " if shop else ""
+        self._progress: Any = None
+        self._task: Any = None
+
+    def start(self, label: str, total: int | None = None,
+              poll: Callable[[], int] | None = None) -> None:
+        """Begin a phase: a new bar (a phase that cannot count its steps gets a bar that
+        fills when it ends, and its elapsed time)."""
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.finish()
+        columns: list[Any] = [TextColumn("{task.description:<44}"), BarColumn()]
+        counted = total is not None or poll is not None
+        if counted:
+            columns += [MofNCompleteColumn(), TaskProgressColumn()]
+        if poll is not None:
+            columns.append(_PollColumn(poll))
+        columns.append(TimeElapsedColumn())
+        if counted:
+            columns += [TextColumn("ETA"), TimeRemainingColumn()]
+        self._progress = Progress(*columns, console=self._console, refresh_per_second=4)
+        self._progress.start()
+        self._task = self._progress.add_task(self._prefix + label, total=total)
+        self._counted = counted
+
+    def advance(self, steps: int) -> None:
+        """``steps`` more done."""
+        if self._progress is not None:
+            self._progress.advance(self._task, steps)
+
+    def finish(self) -> None:
+        """End the phase, leaving its final state on screen."""
+        if self._progress is None:
+            return
+        task = self._progress.tasks[0]
+        if task.total is None:  # an unknown total is complete when the phase ends
+            done = task.completed if self._counted else 1
+            self._progress.update(self._task, total=max(done, 1), completed=max(done, 1))
+        self._progress.stop()
+        self._progress = None
+
+
+def _poll_column(poll: Callable[[], int]) -> Any:
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class PollColumn(ProgressColumn):
+        """Requests sent so far (read at each redraw)."""
+
+        def render(self, task: Any) -> Text:
+            return Text(f"{poll():>6} requests")
+
+    return PollColumn()
+
+
+_PollColumn = _poll_column
+
+
+class JsonProgress:
+    """The engine's progress for cron: a JSON log line (``event: progress``) when a phase
+    starts, every ``interval`` seconds while it runs (done, total, percent, requests sent,
+    elapsed and ETA seconds) and when it ends, through the ``journeybridge.progress``
+    logger."""
+
+    def __init__(self, shop: str, interval: float = 10.0) -> None:
+        import logging
+
+        self._log = logging.getLogger("journeybridge.progress")
+        self._shop = shop
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._label = ""
         self._total: int | None = None
         self._done = 0
         self._poll: Callable[[], int] | None = None
         self._started = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
 
     def start(self, label: str, total: int | None = None,
               poll: Callable[[], int] | None = None) -> None:
-        """Begin a phase and draw it (redrawn twice a second)."""
+        """Begin a phase: log it and tick every ``interval`` seconds."""
         self.finish()
         with self._lock:
             self._label, self._total, self._done, self._poll = label, total, 0, poll
             self._started = time.monotonic()
+        self._emit("started")
         self._stop.clear()
         self._thread = threading.Thread(target=self._tick, daemon=True,
                                         name="journeybridge-progress")
         self._thread.start()
 
     def advance(self, steps: int) -> None:
-        """Count ``steps`` more done and redraw."""
+        """Count ``steps`` more done."""
         with self._lock:
             self._done += steps
-        self._draw()
 
     def finish(self) -> None:
-        """End the phase, leaving its final state on its own line."""
+        """End the phase with a last line."""
         if self._thread is None:
             return
         self._stop.set()
         self._thread.join()
         self._thread = None
-        self._draw()
-        click.echo("", err=True)
+        self._emit("finished")
 
     def _tick(self) -> None:
-        while not self._stop.wait(0.5):
-            self._draw()
+        while not self._stop.wait(self._interval):
+            self._emit("running")
 
-    def _draw(self) -> None:
+    def _emit(self, state: str) -> None:
         with self._lock:
             elapsed = time.monotonic() - self._started
-            if self._total:
-                width = 30
-                filled = int(width * min(self._done, self._total) / self._total)
-                text = (f"{self._label} [{'#' * filled}{'.' * (width - filled)}] "
-                        f"{self._done}/{self._total}")
-            else:
-                count = self._poll() if self._poll is not None else self._done
-                text = f"{self._label}: {count} requests"
-            text += f"  {elapsed:.0f}s"
-        click.echo(f"\r\x1b[2K{text}", err=True, nl=False)
+            done, total = self._done, self._total
+            fields: dict[str, Any] = {"event": "progress", "shop": self._shop,
+                                      "phase": self._label, "state": state, "done": done,
+                                      "total": total, "seconds": round(elapsed, 1)}
+            if total:
+                fields["percent"] = round(100 * min(done, total) / total, 1)
+                if 0 < done < total and state == "running":
+                    fields["eta_seconds"] = round(elapsed * (total - done) / done, 1)
+            if self._poll is not None:
+                fields["requests"] = self._poll()
+        self._log.info("%s: %s %s/%s", self._label, state, done,
+                       total if total is not None else "?", extra=fields)
+
+
+def sandbox_table(endpoint: Any) -> str:
+    """What ``journeybridge sandbox`` prints for one API it serves
+    (:class:`journeybridge.sandbox.server.Endpoint`): its address, a ``[shops.<name>]``
+    table ready to paste and the ``export`` lines of its keys (read/write, and the read-only
+    ones for trying ``check``)."""
+    from journeybridge.config import ShopConfig
+
+    name, url = endpoint.name, endpoint.url
+    shop = ShopConfig(name=name, platform=endpoint.platform, url=url)
+    keys = tuple(k for k in (endpoint.key, endpoint.secret) if k)
+    read_only = " ".join(k for k in (endpoint.ro_key, endpoint.ro_secret) if k)
+    lines = [endpoint.title, "", f"[shops.{name}]", f'platform = "{endpoint.platform}"',
+             f'url = "{url}"', "# timezone: read from the shop (set it to override)", ""]
+    lines += [f"export {env}={value}" for env, value in zip(shop.required_env, keys)]
+    lines.append(f"# read-only key{' and secret' if len(keys) > 1 else ''} (check then "
+                 f"reports the missing write permission): {read_only}")
+    return "\n".join(lines)
+
+
+def chosen_format(requested: str) -> str:
+    """``--format``'s value, ``auto`` resolved: a table on a terminal, JSON lines otherwise."""
+    if requested != "auto":
+        return requested
+    return "table" if terminal() else "json"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return "" if value is None else str(value)
+
+
+def emit_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: Sequence[str],
+              table_columns: Sequence[str] | None = None) -> None:
+    """Print ``rows`` on stdout as JSON lines (every key), CSV (``columns``; lists joined
+    with "; ") or an aligned table (``table_columns``, default ``columns``)."""
+    if fmt == "json":
+        for row in rows:
+            echo_json(row)
+        return
+    if fmt == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        click.echo(buffer.getvalue(), nl=False)
+        for row in rows:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow([_cell(row.get(c)) for c in columns])
+            click.echo(buffer.getvalue(), nl=False)
+        return
+    shown = list(table_columns or columns)
+    click.echo(render_table(shown, ([_cell(row.get(c))[:80] for c in shown] for row in rows)))
+
+
+JOURNEY_COLUMNS = ("shop", "person", "name", "stage", "stage_name", "label", "since", "segments",
+                   "flags", "orders", "reviews", "touchpoints", "reason", "source")
+"""The CSV columns of ``journeybridge journeys`` (``reason``: the first reason's sentence)."""
+JOURNEY_TABLE = ("person", "name", "stage_name", "since", "orders", "reason")
+RUN_COLUMNS = ("shop", "started_at", "finished_at", "status", "mode", "customers", "orders",
+               "reviews", "people", "changed", "planned", "written", "failed", "requests",
+               "errors")
+"""The CSV and table columns of ``journeybridge status``."""
 
 
 def shop_summary(outcome: ShopSync, seconds: float, exit_code: int) -> dict[str, Any]:
@@ -248,12 +435,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     """The sync summary table for a terminal, with each shop's stage counts and error."""
     headers = ("shop", "status", "mode", "people", "changed", "planned", "written", "failed",
                "seconds")
-    table = [[str(row.get(h, "")) for h in headers] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
-    click.echo("  ".join("-" * w for w in widths))
-    for r in table:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+    click.echo(render_table(headers, ([row.get(h, "") for h in headers] for row in rows),
+                            right=headers[3:]))
     for row in rows:
         if row["stages"]:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(row["stages"].items()))

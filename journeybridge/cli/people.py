@@ -1,7 +1,7 @@
 """The commands that look at one shop's people: ``explain`` and ``backtest``. Their journeys
-come from :func:`journeybridge.sources.shop_journeys`: a configured shop (``--shop`` /
-``--config``: its state store, or a pull when it has none) or a generated sandbox shop
-(``--sandbox N``, or neither option given).
+come from :func:`journeybridge.sources.shop_journeys`: the configured shop (the only one, or
+``--shop``; its state store, or a pull when it has none), or a generated sandbox shop with
+``--sandbox N`` only.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import click
 
 from journeybridge import sources
 from journeybridge.cli import output
-from journeybridge.cli.core import Command, Session
+from journeybridge.cli.core import Command, Session, now_option, parse_moment, sandbox_options
 from journeybridge.errors import ConfigError
 
 __all__ = ["COMMANDS", "backtest", "explain"]
@@ -24,30 +24,34 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _source_options(func: F) -> F:
-    """--shop/--config (a configured shop, from the state store or a pull) or --sandbox N."""
-    func = click.option("--seed", default=1, show_default=True,
-                        help="Sandbox generator seed.")(func)
-    func = click.option("--sandbox", "sandbox_size", type=click.IntRange(50, 100_000),
-                        default=None, help="Use a generated sandbox shop of this size.")(func)
+    """--shop/--config (a configured shop, from its state store or a pull), or --sandbox N
+    (a generated shop of N customers; --seed and --now make it reproducible)."""
+    func = now_option(func)
+    func = sandbox_options(func)
     func = click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                        default=None, help="Configuration file.")(func)
+                        default=None, help="Configuration file [default: $JOURNEYBRIDGE_CONFIG "
+                                           "or ~/.config/journeybridge/config.toml].")(func)
     return click.option("--shop", "shop_name", default=None, metavar="NAME",
-                        help="A configured shop (its state store, or a pull when it has "
-                             "none).")(func)
+                        help="The configured shop (needed when several are configured).")(func)
 
 
 def _people(shop_name: str | None, config_path: str | None, sandbox_size: int | None,
-            seed: int) -> sources.ShopJourneys:
-    """The people to look at: the sandbox's, or the configured shop's."""
-    if sandbox_size is not None or (shop_name is None and config_path is None):
-        with sources.sandbox_shop(sandbox_size or 2000, seed) as sandbox:
+            seed: int, now_text: str | None) -> sources.ShopJourneys:
+    """The people to look at: the sandbox's with --sandbox N, else the configured shop's
+    (the only one, or the one --shop names)."""
+    now = parse_moment(now_text, "--now")
+    if sandbox_size is not None:
+        if shop_name is not None or config_path is not None:
+            raise ConfigError("choose one source: --sandbox N, or a configured shop "
+                              "(--shop/--config)")
+        with sources.sandbox_shop(sandbox_size, seed, now=now) as sandbox:
             return sources.shop_journeys(sandbox.config, sandbox.shop, None, sandbox.now,
                                          secrets=sandbox.secrets)
     session = Session(Path(config_path) if config_path is not None else None)
     try:
         shop = session.one_shop(shop_name)
         return sources.shop_journeys(session.config, shop, session.store(),
-                                     datetime.now(timezone.utc))
+                                     now or datetime.now(timezone.utc))
     finally:
         session.close()
 
@@ -55,15 +59,18 @@ def _people(shop_name: str | None, config_path: str | None, sandbox_size: int | 
 @click.command(cls=Command)
 @click.argument("person")
 @_source_options
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show the rule names, the facts behind each reason and the churn model.")
 def explain(person: str, shop_name: str | None, config_path: str | None,
-            sandbox_size: int | None, seed: int) -> None:
+            sandbox_size: int | None, seed: int, now_text: str | None,
+            verbose: bool) -> None:
     """Print one person's timeline, stage and the reasons for it. PERSON is a person key
-    (``customer:42``, ``guest:anna@example.com``) or an e-mail address. Without --shop or
-    --config, a generated sandbox shop is used."""
-    found = _people(shop_name, config_path, sandbox_size, seed)
+    (customer:42, guest:anna@example.com) or an e-mail address. Reads the configured shop
+    (the only one, or --shop NAME); --sandbox N reads a generated shop instead."""
+    found = _people(shop_name, config_path, sandbox_size, seed, now_text)
     index = found.find(person)
     click.echo(output.explain_journey(found.journeys[index], found.results[index],
-                                      max_touchpoints=40))
+                                      max_touchpoints=40, verbose=verbose))
 
 
 @click.command(cls=Command)
@@ -79,11 +86,12 @@ def explain(person: str, shop_name: str | None, config_path: str | None,
 @_source_options
 def backtest(cutoff: datetime | None, horizon: float, transactions: str | None,
              shop_name: str | None, config_path: str | None, sandbox_size: int | None,
-             seed: int) -> None:
+             seed: int, now_text: str | None) -> None:
     """Does the at-risk flag work in this shop? Classify as of a past date and compare with
     what buyers did next: ranking (AUC), precision and recall of the flags and calibration,
     side by side with days-since-last-order, a fixed 180-day flag and the shop's own gate.
-    Without --shop, --config or --transactions, a generated sandbox."""
+    Reads the configured shop (the only one, or --shop NAME); --sandbox N reads a generated
+    shop instead, --transactions FILE.csv a purchase history from any system."""
     from journeybridge.stages import StageSettings
     from journeybridge.stages.backtest import backtest as run_backtest
 
@@ -97,7 +105,7 @@ def backtest(cutoff: datetime | None, horizon: float, transactions: str | None,
         settings = StageSettings(horizon_days=horizon)
         default_cutoff = end - timedelta(days=horizon)
     else:
-        found = _people(shop_name, config_path, sandbox_size, seed)
+        found = _people(shop_name, config_path, sandbox_size, seed, now_text)
         journeys, end, settings = found.journeys, found.now, found.settings
         default_cutoff = found.now - timedelta(days=horizon + 90)
     when = (cutoff.replace(tzinfo=timezone.utc) if cutoff is not None else default_cutoff)

@@ -23,6 +23,7 @@ from journeybridge.cli.core import (
     Session,
     config_option,
     exit_code_for,
+    format_option,
     now_option,
     parse_moment,
     shop_option,
@@ -110,9 +111,10 @@ def sync(session: Session, shop_name: str | None, dry_run: bool, full: bool,
             shops = []
         else:
             shops = session.shops(shop_name)
-        progress = output.StatusLine() if on_terminal else None
         store = session.store()
         for shop in shops:
+            progress = (output.TerminalProgress(shop=shop.name) if on_terminal
+                        else output.JsonProgress(shop.name))
             started = time.monotonic()
             outcome = next(engine.sync(session.config, store, shop.name, dry_run=dry_run,
                                        full=full, now=now, progress=progress, reset=reset))
@@ -141,18 +143,30 @@ def sync(session: Session, shop_name: str | None, dry_run: bool, full: bool,
 @shop_option
 @config_option
 @now_option
+@format_option
 @uses_session
-def journeys(session: Session, shop_name: str | None, now_text: str | None) -> None:
-    """Print every person's journey summary with stage, since, segments and reasons as JSON
-    lines: from the state store, or from a pull when the shop has no state yet."""
+def journeys(session: Session, shop_name: str | None, now_text: str | None,
+             output_format: str) -> None:
+    """Print every person's name, stage, since, segments and reasons (JSON lines, CSV or a
+    table): from the state store, or from a pull when the shop has no state yet."""
     session.log_to_stderr()
     now = parse_moment(now_text, "--now")
+    fmt = output.chosen_format(output_format)
+    rows = []
     for shop in session.shops(shop_name):
         found = sources.shop_journeys(session.config, shop, session.store(), now)
-        label = session.config.stages.label
+        stages = session.config.stages
         for journey, result in zip(found.journeys, found.results):
-            output.echo_json(output.journey_record(shop.name, label(result.stage), journey,
-                                                   result, found.source))
+            row = output.journey_record(shop.name, stages.label(result.stage), journey, result,
+                                        found.source)
+            row["stage_name"] = stages.display(result.stage)
+            if fmt != "json":
+                row["reason"] = row["reasons"][0]["text"] if row["reasons"] else ""
+            if fmt == "table":  # for reading: no guest's address, the day only
+                row["person"] = output.mask_key(row["person"])
+                row["since"] = row["since"][:10]
+            rows.append(row)
+    output.emit_rows(rows, fmt, output.JOURNEY_COLUMNS, output.JOURNEY_TABLE)
 
 
 @click.command(cls=Command)
@@ -160,14 +174,22 @@ def journeys(session: Session, shop_name: str | None, now_text: str | None) -> N
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10_000),
               help="Runs per shop.")
 @config_option
+@format_option
 @uses_session
-def status(session: Session, shop_name: str | None, limit: int) -> None:
+def status(session: Session, shop_name: str | None, limit: int, output_format: str) -> None:
     """Recent runs per shop: when, how long, what was pulled, changed and written, and
-    errors. A table on a terminal, JSON lines otherwise."""
+    errors. A table on a terminal, JSON lines otherwise (or as --format says)."""
     session.log_to_stderr()
-    on_terminal = output.terminal()
+    fmt = output.chosen_format(output_format)
+    rows: list[dict[str, Any]] = []
     for shop in session.shops(shop_name):
-        output.print_runs(shop.name, session.store().runs(shop.name, limit), on_terminal)
+        runs = session.store().runs(shop.name, limit)
+        if fmt == "table":
+            output.print_runs(shop.name, runs, True)
+        else:
+            rows.extend(run.as_dict() for run in runs)
+    if fmt != "table":
+        output.emit_rows(rows, fmt, output.RUN_COLUMNS)
 
 
 COMMANDS = (init, check, sync, journeys, status)

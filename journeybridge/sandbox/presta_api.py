@@ -66,7 +66,8 @@ _RO = frozenset({"GET", "HEAD"})
 #: look-up resources (read-only for both keys), as the recorded shop's keys were set up.
 JOURNEY_RESOURCES = ("customers", "addresses", "orders", "order_states", "order_histories",
                      "order_details", "carts", "groups", "currencies", "products")
-LOOKUP_RESOURCES = ("countries", "languages", "shops", "order_carriers", "order_payments")
+LOOKUP_RESOURCES = ("countries", "languages", "shops", "order_carriers", "order_payments",
+                    "configurations")
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,13 @@ GROUPS = Resource("groups", "group", "The customer's groups", (
     _f("name", "lang", syn='required="true" maxSize="32" format="isGenericName"'),
 ))
 
+CONFIGURATIONS = Resource("configurations", "configuration", "Shop configuration", (
+    _f("id", "int"), _f("value"),
+    _f("name", syn='required="true" maxSize="254" format="isConfigName"'),
+    _f("id_shop_group", "str", "shop_groups", _ID), _f("id_shop", "str", "shops", _ID),
+    _f("date_add", syn=_D), _f("date_upd", syn=_D),
+))
+
 CURRENCIES = Resource("currencies", "currency", "The currencies", (
     _f("id", "int"), _f("names", "lang"),
     _f("name", syn='notFilterable="true" required="true" maxSize="255" format="isGenericName"',
@@ -336,8 +343,8 @@ ALL_RESOURCE_NAMES: tuple[str, ...] = (
 )
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in (
-    ADDRESSES, CARTS, COUNTRIES, CURRENCIES, CUSTOMERS, GROUPS, ORDER_DETAILS, ORDER_HISTORIES,
-    ORDER_STATES, ORDERS, PRODUCTS)}
+    ADDRESSES, CARTS, CONFIGURATIONS, COUNTRIES, CURRENCIES, CUSTOMERS, GROUPS, ORDER_DETAILS,
+    ORDER_HISTORIES, ORDER_STATES, ORDERS, PRODUCTS)}
 
 #: Descriptions of resources a key may be granted that the sandbox does not serve with data.
 EXTRA_DESCRIPTIONS = {"languages": "Shop languages",

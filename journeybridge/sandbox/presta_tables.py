@@ -18,6 +18,7 @@ import numpy.typing as npt
 from .presta_schema import (
     ADDRESSES,
     CARTS,
+    CONFIGURATIONS,
     COUNTRIES,
     CURRENCIES,
     CUSTOMERS,
@@ -50,7 +51,7 @@ from .presta_values import (
     shop_date,
     typed,
 )
-from .records import FIRST_ORDER_ID, OrderStatus
+from .records import FIRST_ORDER_ID, SHOP_TIMEZONE, OrderStatus
 
 if TYPE_CHECKING:
     from .presta_data import PrestaShopData
@@ -104,6 +105,7 @@ def make_tables(data: PrestaShopData) -> dict[str, Table]:
         "customers": _Customers(data), "orders": _Orders(data),
         "order_histories": _Histories(data), "order_states": _States(),
         "carts": _Carts(data), "groups": _Groups(data), "currencies": _Currencies(),
+        "configurations": _Configurations(data),
         "addresses": _Addresses(data), "order_details": _OrderDetails(data),
         "countries": _Countries(),
         "products": _Products(data),
@@ -444,6 +446,30 @@ class _Countries(Table):
                 "iso_code": iso, "active": active, "contains_states": states,
                 "need_identification_number": ident, "need_zip_code": "1",
                 "zip_code_format": zip_format, "display_tax_label": tax, "name": name}
+
+
+class _Configurations(Table):
+    """The few configuration values a client may ask for: the shop's time zone (as a real
+    shop's Configure > International > Localization sets ``PS_TIMEZONE``) and its name. As
+    in a real 8.1.2 shop, a global value has empty shop ids and an installer's zero
+    ``date_add``."""
+
+    resource = CONFIGURATIONS
+
+    def __init__(self, data: PrestaShopData) -> None:
+        self._rows = {1: ("PS_TIMEZONE", SHOP_TIMEZONE.key),
+                      2: ("PS_SHOP_NAME", "journeybridge sandbox")}
+        self._stamp = shop_date(data.population.now)
+
+    def ids(self) -> IdArray:
+        return np.array(sorted(self._rows), dtype=np.int64)
+
+    def record(self, rid: int) -> Record | None:
+        row = self._rows.get(rid)
+        if row is None:
+            return None
+        return {"id": rid, "value": row[1], "name": row[0], "id_shop_group": "", "id_shop": "",
+                "date_add": "0000-00-00 00:00:00", "date_upd": self._stamp}
 
 
 class _Addresses(_DataTable):

@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -38,6 +39,23 @@ from .presta_api import PrestaApi, PrestaCredentials
 from .wire import HttpRequest, HttpResponse, PlatformHandler
 from .woo_api import HTML_TYPE, WooApi
 from .woo_auth import WooCredentials
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One platform API a sandbox serves: the platform, the shop's address, a name for its
+    configuration table, a short title with the API's address, and its read/write and
+    read-only keys (``secret`` and ``ro_secret`` empty for PrestaShop, whose Webservice key is
+    all there is)."""
+
+    platform: str
+    url: str
+    name: str
+    title: str
+    key: str
+    secret: str
+    ro_key: str
+    ro_secret: str
 
 
 class ServerStats:
@@ -303,6 +321,22 @@ class SandboxServer:
     def url(self) -> str:
         """The site's home URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
         return f"http://127.0.0.1:{self.port}"
+
+    def endpoints(self) -> list[Endpoint]:
+        """Every platform API served, in the order given (start the server first)."""
+        found = []
+        for handler in self.handlers:
+            if isinstance(handler, WooApi):
+                c = self.woo_credentials
+                found.append(Endpoint("woocommerce", self.url, "sandbox_woo",
+                                      f"WooCommerce REST API: {self.url}"
+                                      "/wp-json/wc/v3/", c.key, c.secret, c.ro_key, c.ro_secret))
+            elif isinstance(handler, PrestaApi):
+                p = self.presta_credentials
+                found.append(Endpoint("prestashop", self.url, "sandbox_presta",
+                                      f"PrestaShop Webservice: {self.url}/api/",
+                                      p.key, "", p.ro_key, ""))
+        return found
 
     # ---------------------------------------------------------------- serving
     def serve(self, handler: _Handler, request: HttpRequest) -> None:

@@ -103,7 +103,7 @@ def rest_index(site_title: str, site: str) -> dict[str, Any]:
     """The body of ``GET /wp-json/`` (no routes listed)."""
     return {
         "name": site_title, "description": "", "url": site, "home": site,
-        "gmt_offset": "1", "timezone_string": "Europe/Amsterdam", "page_for_posts": 0,
+        "gmt_offset": 1, "timezone_string": "Europe/Amsterdam", "page_for_posts": 0,
         "page_on_front": 0, "show_on_front": "posts",
         "namespaces": ["oembed/1.0", "wc/store", "wc/store/v1", "wc/v1", "wc/v2", "wc/v3",
                        "wc-analytics", "wc-admin", "wp/v2", "wp-site-health/v1"],

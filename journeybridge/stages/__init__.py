@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from journeybridge.model import Journey
 from journeybridge.stages.facts import PersonFacts, facts_of
 from journeybridge.stages.features import FEATURES, features_of
-from journeybridge.stages.phases import VOCABULARIES, Stage, stage_label
+from journeybridge.stages.phases import STAGE_GUIDE, VOCABULARIES, Stage, stage_label
 from journeybridge.stages.rhythm import ChurnModel, GapGates, fit_churn_model, gap_gates
 from journeybridge.stages.rules import Classification, Reason, decide_table
 from journeybridge.stages.segments import Segment, SegmentRuleError, parse_segments, segments_for
@@ -25,6 +25,7 @@ from journeybridge.stages.table import FactsTable
 
 __all__ = [
     "FEATURES",
+    "STAGE_GUIDE",
     "VOCABULARIES",
     "ChurnModel",
     "Classification",

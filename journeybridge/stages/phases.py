@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["VOCABULARIES", "Stage", "stage_label"]
+__all__ = ["STAGE_GUIDE", "VOCABULARIES", "Stage", "stage_label"]
 
 
 class Stage(str, Enum):
@@ -57,6 +57,27 @@ VOCABULARIES: dict[str, dict[Stage, str]] = {
         Stage.LAPSED: "Aandacht (verloren)",
     },
 }
+
+
+STAGE_GUIDE: dict[Stage, tuple[str, str]] = {
+    Stage.AWARENESS: ("known to the shop, no order yet",
+                      "welcome them; show what the shop is about"),
+    Stage.CONSIDERATION: ("an open checkout or cart",
+                          "remind them; help when a payment failed"),
+    Stage.PURCHASE: ("bought once, recently",
+                     "thank them; suggest a second order"),
+    Stage.SERVICE: ("a delivery, refund or cancellation under way",
+                    "pause promotions; make the service right"),
+    Stage.LOYALTY: ("buys again within their rhythm",
+                    "reward them; early access"),
+    Stage.ADVOCACY: ("a fan: a good review or many orders",
+                     "ask for a review or a referral"),
+    Stage.AT_RISK: ("later than their usual gap between orders",
+                    "a win-back offer, now"),
+    Stage.LAPSED: ("no order for a long time",
+                   "one last win-back, then mail less"),
+}
+"""For each stage: what it means and what a shop usually does about it (the demo's legend)."""
 
 
 def stage_label(stage: Stage, vocabulary: str = "default",

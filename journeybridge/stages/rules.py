@@ -272,6 +272,15 @@ class _Row(NamedTuple):
     next_expected: int
 
 
+def _ago(days: float) -> str:
+    """``days`` since a moment, as a person says it: "less than a day ago", "1 day ago",
+    "12 days ago"."""
+    whole = round(days)
+    if whole <= 0:
+        return "less than a day ago"
+    return "1 day ago" if whole == 1 else f"{whole} days ago"
+
+
 def _reason(*, rule: str, text: str, facts: dict[str, FactValue] | None = None) -> Reason:
     # the values are built here with the right types, so pydantic's validation is skipped
     return Reason.model_construct(rule=rule, text=text, facts={} if facts is None else facts)
@@ -363,7 +372,7 @@ class _Words:
         if self.model is not None:
             extra.append(self.model)
         order_word = "order" if purchases == 1 else "orders"
-        story = (f"{purchases} paid {order_word}; last {since_last:.0f} days ago"
+        story = (f"{purchases} paid {order_word}; last {_ago(since_last)}"
                  + (f"; {note}" if note else ""))
         chance = ("" if probability is None else
                   f" and a {probability:.0%} chance of no order in the next "
@@ -382,7 +391,7 @@ class _Words:
         elif rule is Rule.ADVOCACY_REVIEW:
             when = day_text(row.review_at)
             product = self.table.facts.texts[row.review_product]
-            text = f"{story}; rated product {product} {row.review_rating}/5 on {when}"
+            text = f"{story}; rated {product} {row.review_rating}/5 on {when}"
             values = {**values, "review_rating": row.review_rating, "review_on": when,
                       "review_verified": row.review_verified}
         elif rule is Rule.ADVOCACY_MANY_ORDERS:
@@ -401,8 +410,11 @@ class _Words:
                     "left behind: a reminder may bring them back"
                     if row.flags & (Flag.ABANDONED_CHECKOUT | Flag.ABANDONED_CART) else
                     "still fresh")
+        # other orders than the open ones: paid and refunded, cancelled or failed ones
+        none = ("no purchase kept yet (refunded, cancelled and failed orders do not count)"
+                if row.orders_seen > row.signal_count else "no purchase yet")
         return _reason(rule=Rule.CONSIDERATION.code,
-                      text=f"no purchase yet, but {detail} since {when}; {reminder}",
+                      text=f"{none}, but {detail} since {when}; {reminder}",
                       facts={"signals": row.signal_count, "first_signal": when})
 
     def _awareness(self, row: _Row) -> Reason:

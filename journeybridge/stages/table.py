@@ -446,7 +446,8 @@ class _Builder:
         cols["review_at"].append(NO_TIME if review is None else micros(review.created_at))
         cols["review_rating"].append(0 if review is None else review.rating)
         cols["review_verified"].append(review is not None and review.verified)
-        cols["review_product"].append(-1 if review is None else self._text(review.product_id))
+        cols["review_product"].append(-1 if review is None else self._text(
+            review.product_name or f"product {review.product_id}"))
 
         signals: list[tuple[datetime, str]] = []
         for seen in facts.orders:

@@ -400,6 +400,22 @@ class StateStore(ABC):
             row = cur.fetchone()
             return int(row[0]) if row else 0
 
+    def count_dirty(self, shop: str) -> int:
+        """How many records are waiting to be matched to their people."""
+        with self.transaction() as cur:
+            cur.execute(self._sql("SELECT COUNT(*) FROM records WHERE shop = ? AND dirty = 1"),
+                        (shop,))
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+
+    def count_people(self, shop: str) -> int:
+        """How many people the store holds for ``shop`` (what :meth:`people` yields)."""
+        with self.transaction() as cur:
+            cur.execute(self._sql("SELECT COUNT(*) FROM people WHERE shop = ? AND stale = 0"),
+                        (shop,))
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+
     def copy_shop(self, shop: str, into: StateStore) -> None:
         """Copy everything this store holds about ``shop`` except its history (records,
         people, stages, cursors, binding) into another store (for a dry run's scratch
