@@ -53,6 +53,9 @@ CASES = [
          {"per_page": 3, "modified_after": "2000-01-01T00:00:00"}),
     Case("orders modified_after garbage", "orders", {"modified_after": "yesterday"}),
     Case("reviews", "products/reviews", {"per_page": 3}),
+    Case("refunds collection", "refunds", {"per_page": 2, "orderby": "id", "order": "asc"}),
+    Case("refunds modified_after gmt", "refunds",
+         {"per_page": 2, "modified_after": "2000-01-01T00:00:00", "dates_are_gmt": "true"}),
     Case("missing order", "orders/999999"),
     Case("unknown route", "no-such-thing"),
     Case("bad key", "customers", key="bad-key"),
@@ -132,7 +135,8 @@ def test_full_records_have_the_same_shape(real_woo: RealWoo, sandbox: SandboxSer
     our_api = _api(sandbox.url, creds.key, creds.secret)
     for endpoint, params in (("customers", {"role": "all", "per_page": 20}),
                              ("orders", {"per_page": 50, "status": "any"}),
-                             ("products/reviews", {"per_page": 10})):
+                             ("products/reviews", {"per_page": 10}),
+                             ("refunds", {"per_page": 10})):
         real = real_api.get(endpoint, params=params).json()
         ours = our_api.get(endpoint, params=params).json()
         assert real and ours

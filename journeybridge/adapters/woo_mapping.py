@@ -302,14 +302,20 @@ class WooMapping:
             label,
         )
 
-    def refund(self, raw: Mapping[str, Any], order_id: str) -> RefundRecord:
-        """A refund as ``GET orders/{id}/refunds`` lists it: a positive ``amount`` and its
-        date (``date_created_gmt``), which the order's own ``refunds[]`` lacks."""
+    def refund(self, raw: Mapping[str, Any], order_id: str | None = None) -> RefundRecord:
+        """A refund as ``GET refunds`` (its order in ``parent_id``) or ``GET
+        orders/{order_id}/refunds`` lists it: a positive ``amount`` and its date
+        (``date_created_gmt``), which the order's own ``refunds[]`` lacks."""
         problems: list[str] = []
         refund_id = _id(raw.get("id"))
         label = _label("refund", refund_id, raw)
         if refund_id is None:
             raise InvalidRecord(label, ["field 'id': missing or not a positive integer"])
+        if order_id is None:
+            order_id = _id(raw.get("parent_id"))
+            if order_id is None:
+                raise InvalidRecord(label, ["field 'parent_id': missing or not a positive "
+                                            "integer"])
         amount = money(raw.get("amount"), "amount", problems)
         created = self._when(raw, "date_created", problems)
         if problems:

@@ -50,7 +50,7 @@ from journeybridge.adapters.protocol import PullReport as Report
 from journeybridge.adapters.shopzone import offset_zone, settle, zone_name
 from journeybridge.adapters.woo_client import WooClient, WooResponse
 from journeybridge.adapters.woo_mapping import WooMapping
-from journeybridge.errors import ShopError
+from journeybridge.errors import PlatformMissing, ShopError
 from journeybridge.identity import id_order
 from journeybridge.model import (
     Journey,
@@ -66,6 +66,7 @@ __all__ = [
     "CUSTOMER_FIELDS",
     "ORDER_FIELDS",
     "REFUND_FIELDS",
+    "REFUND_LIST_FIELDS",
     "REVIEW_FIELDS",
     "PullReport",
     "WooCommerceAdapter",
@@ -84,6 +85,7 @@ ORDER_FIELDS = (
     "customer_ip_address,customer_user_agent,meta_data"
 )
 REFUND_FIELDS = "id,date_created,date_created_gmt,amount,reason"
+REFUND_LIST_FIELDS = "id,parent_id,date_created,date_created_gmt,amount,reason"
 REVIEW_FIELDS = ("id,date_created,date_created_gmt,product_id,product_name,status,reviewer,"
                  "reviewer_email,rating,verified")
 ALL_ORDER_STATUSES = (
@@ -166,6 +168,7 @@ class WooCommerceAdapter(AdapterBase):
         self.per_page = per_page
         self.overlap = incremental_overlap
         self.full_customers_every = timedelta(hours=full_customers_hours)
+        self._warned_no_refunds = False
         self.write_guests = write_guests
         self.own_meta_prefix = meta_prefix
         self._configured_zone = timezone_name
@@ -364,9 +367,10 @@ class WooCommerceAdapter(AdapterBase):
             buyers.update(o.customer_id for o in orders if o.customer_id)
             refunded.extend(o.id for o in orders if o.refunds)
             yield PullPage("order", orders, inner.expected.get("order"))
-        # refund dates: only orders that have refunds and changed since the cursor (a new
-        # refund changes its order), one small read each
-        for refunds in batched(self._refunds_of(inner, refunded), self.per_page):
+        # refund dates (the orders' refunds[] have none): the refunds collection, those
+        # changed since the cursor; a shop older than WooCommerce 9.0 has no such collection,
+        # then each order of this pull that has refunds is asked for its own
+        for refunds in batched(self._refunds(inner, since, refunded), self.per_page):
             yield PullPage("refund", refunds)
         if not full_customers and buyers:
             # people who ordered may have changed their details: read just them again
@@ -398,6 +402,23 @@ class WooCommerceAdapter(AdapterBase):
                                 "during the pull were read by id")
         return PullResult(cursor=new_cursor, full_kinds=tuple(full_kinds), deleted=deleted,
                           incremental=since is not None, report=report)
+
+    def _refunds(self, report: PullReport, since: datetime | None,
+                 refunded: Sequence[str]) -> Iterator[RefundRecord]:
+        """Refunds with their dates: every one (``since`` None) or those changed after
+        ``since``, from ``GET refunds`` (WooCommerce 9.0 and later); where the shop has no
+        such route, those of the orders in ``refunded``."""
+        params: dict[str, Any] = {"_fields": REFUND_LIST_FIELDS}
+        if since is not None:
+            params.update(modified_after=_wc_time(since), dates_are_gmt=True)
+        try:
+            yield from self._records("refunds", params, self.mapping.refund, report)
+        except PlatformMissing:
+            if not self._warned_no_refunds:
+                log.info("this shop has no refunds collection (WooCommerce before 9.0): "
+                         "refund dates are read order by order", extra={"shop": self.shop})
+                self._warned_no_refunds = True
+            yield from self._refunds_of(report, refunded)
 
     def _refunds_of(self, report: PullReport, order_ids: Sequence[str]
                     ) -> Iterator[RefundRecord]:
@@ -602,6 +623,7 @@ def _latest(current: datetime | None, values: Iterable[datetime | None]) -> date
 
 _MODEL_KINDS = {"customers": "customer", "orders": "order", "products/reviews": "review"}
 _KINDS = {"customers": "woocommerce customer", "orders": "woocommerce order",
+          "refunds": "woocommerce refund",
           "products/reviews": "woocommerce product review"}
 
 

@@ -306,19 +306,21 @@ class Deriver:
         total_tax = Decimal("0.00")
         total = cents(items_total + shipping_total + total_tax)
 
-        # a refund keeps its date when the order is edited later (a meta write-back)
-        generated_code, refunded_at = self.overlay.generated_order(k)
+        # payment, completion and refund dates come from the generated modification time (or
+        # the change that refunded the order): a later edit, such as a meta write-back, bumps
+        # date_modified but moves none of them
+        generated_code, settled = self.overlay.generated_order(k)
         if change is not None and change.status is not None:
             code = change.status
         if change is not None and change.modified is not None:
             modified = change.modified
         if code == REFUNDED_CODE and generated_code != REFUNDED_CODE:
-            refunded_at = self.overlay.refunded_at(k, modified)  # refunded by a change
+            settled = self.overlay.refunded_at(k, modified)  # refunded by a change
         status = STATUSES[code]
         previous = OrderStatus.COMPLETED if status is OrderStatus.TRASH else None
-        paid, completed = _payment_times(code, created, modified, flags, change)
+        paid, completed = _payment_times(code, created, settled, flags, change)
         refunds: list[Refund] = []
-        refund_at = self.dt(refunded_at)
+        refund_at = self.dt(settled)
         if code == REFUNDED_CODE:
             refunds.append(Refund(self.refund_id(k), order_id, total,
                                   REFUND_REASONS[rng.randrange(len(REFUND_REASONS))],

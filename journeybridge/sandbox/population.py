@@ -31,7 +31,14 @@ import numpy.typing as npt
 
 from .carts import Carts
 from .derive import Deriver
-from .index import GUEST_FLAG, HISTORY_SECONDS, Int8Array, IntArray, build_index
+from .index import (
+    GUEST_FLAG,
+    HISTORY_SECONDS,
+    PARTIAL_REFUND_FLAG,
+    Int8Array,
+    IntArray,
+    build_index,
+)
 from .overlay import Overlay
 from .records import (
     FIRST_ORDER_ID,
@@ -192,6 +199,27 @@ class Population:
         idx = self._index
         with self._lock:
             return idx.created, idx.modified, idx.status, self._derive.order_customer_ids()
+
+    def refund_rows(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
+                                   npt.NDArray[np.int64]]:
+        """Every refund of an order not in the trash as arrays ``(refund_id, order_id,
+        created_rel)`` (seconds since :meth:`origin_ts`), by refund id: for ``GET refunds``."""
+        idx = self._index
+        with self._lock:
+            status = idx.status[: idx.n_orders].copy()
+            partial = (idx.flags[: idx.n_orders] & PARTIAL_REFUND_FLAG) != 0
+        codes = [STATUSES.index(OrderStatus.REFUNDED), STATUSES.index(OrderStatus.COMPLETED)]
+        candidates = np.flatnonzero((status == codes[0]) | (partial & (status == codes[1])))
+        rows: list[tuple[int, int, int]] = []
+        origin = self.origin_ts()
+        for k in candidates.tolist():
+            order = self._derive.order(FIRST_ORDER_ID + k, include_trash=False)
+            for refund in order.refunds if order is not None else ():
+                rows.append((refund.id, refund.order_id,
+                             int(refund.date_created.timestamp()) - origin))
+        rows.sort()
+        arr = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        return arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy()
 
     def created_is_monotone(self) -> bool:
         """True while order ids still rise with creation time (so date order == id order)."""

@@ -116,6 +116,7 @@ class WooApi:
             "batch_customers": self._h_batch_customers, "list_orders": self._h_list_orders,
             "get_order": self._h_get_order, "update_order": self._h_update_order,
             "batch_orders": self._h_batch_orders, "list_refunds": self._h_list_refunds,
+            "list_all_refunds": self._h_list_all_refunds,
             "list_reviews": self._h_list_reviews, "get_review": self._h_get_review,
             "unsupported": self._h_unsupported,
         }
@@ -401,6 +402,16 @@ class WooApi:
         selection = np.array([r.id for r in refunds], dtype=np.int64)
         by_id = {r.id: r for r in refunds}
         return self._list(ctx, selection, by_id.get, self._render.refund)
+
+    def _h_list_all_refunds(self, ctx: _Ctx) -> _Answer:
+        chosen, orders = self._select.refunds(ctx.values)
+        owner = dict(zip(chosen.tolist(), orders.tolist()))
+
+        def fetch(refund_id: int) -> Any:
+            order = self.population.order(owner[refund_id])
+            return next((r for r in order.refunds if r.id == refund_id), None) if order else None
+
+        return self._list(ctx, chosen, fetch, self._render.listed_refund)
 
     def _h_list_reviews(self, ctx: _Ctx) -> _Answer:
         return self._list(ctx, self._select.reviews(ctx.values), self.population.review,

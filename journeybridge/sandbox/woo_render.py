@@ -205,9 +205,17 @@ class WooRenderer:
 
     def refund(self, r: Refund, site: str) -> dict[str, Any]:
         """A refund as ``GET orders/{id}/refunds`` lists it."""
+        out = self.listed_refund(r, site)
+        del out["parent_id"]
+        return out
+
+    def listed_refund(self, r: Refund, site: str) -> dict[str, Any]:
+        """A refund as ``GET refunds`` lists it: the same fields plus its order's id in
+        ``parent_id`` (as the real 10.0.2 answers)."""
         base = f"/wc/v3/orders/{r.order_id}"
         return {
             "id": r.id,
+            "parent_id": r.order_id,
             "date_created": _fmt(r.date_created, SHOP_TIMEZONE),
             "date_created_gmt": _fmt(r.date_created, timezone.utc),
             "amount": _money(r.amount), "reason": r.reason, "refunded_by": 1,

@@ -81,6 +81,7 @@ ROUTES: tuple[Route, ...] = (
     _route("/wc/v3/orders/{id}", (("GET",), "get_order", SINGLE_ARGS, _VIEW),
            (_EDITABLE, "update_order", (), _EDIT),
            (("DELETE",), "unsupported", (), _DELETE)),
+    _route("/wc/v3/refunds", (("GET",), "list_all_refunds", REFUND_ARGS, _LIST)),
     _route("/wc/v3/orders/{order_id}/refunds", (("GET",), "list_refunds", REFUND_ARGS, _LIST),
            (("POST",), "unsupported", (), _CREATE)),
     _route("/wc/v3/products/reviews", (("GET",), "list_reviews", REVIEW_ARGS, _LIST),

@@ -152,6 +152,36 @@ class WooSelector:
             keys = created[chosen - FIRST_ORDER_ID]
         return _ordered(chosen, values, keys)
 
+    def refunds(self, v: Mapping[str, Any]) -> tuple[Ids, Ids]:
+        """Refund ids for ``GET refunds`` (WooCommerce 9.0+: every order's refunds), with
+        their orders' ids alongside. A refund is never modified after it is made, so
+        ``modified_after``/``modified_before`` filter its creation time like ``after``/
+        ``before``."""
+        key = ("refunds", v.get("after"), v.get("before"), v.get("modified_after"),
+               v.get("modified_before"), v["dates_are_gmt"], tuple(v["include"]),
+               tuple(v["exclude"]), tuple(v["parent"]), v["orderby"], v["order"])
+        chosen = self._cached(key, lambda: self._refunds(v))
+        rows = self._cached(("refund_orders",), lambda: self._refund_table()[1])
+        ids = self._cached(("refund_ids",), lambda: self._refund_table()[0])
+        return chosen, rows[np.searchsorted(ids, chosen)] if chosen.size else chosen
+
+    def _refund_table(self) -> tuple[Ids, Ids, Ids]:
+        return self.population.refund_rows()
+
+    def _refunds(self, values: Mapping[str, Any]) -> Ids:
+        ids, orders, created = self._refund_table()
+        mask = np.ones(ids.size, dtype=np.bool_)
+        for name, op in (("after", np.greater), ("before", np.less),
+                         ("modified_after", np.greater), ("modified_before", np.less)):
+            bound = self._time_filter(values, name)
+            if bound is not None:
+                mask &= op(created, bound)
+        _filter_ids(mask, ids, values)
+        if values["parent"]:
+            mask &= np.isin(orders, np.array(values["parent"], dtype=np.int64))
+        keys = None if values["orderby"] in ("id", "include") else created[mask]
+        return _ordered(ids[mask], values, keys)
+
     def _order_lines(self, oid: int) -> Sequence[Any]:
         o = self.population.order(oid)
         return o.line_items if o is not None else ()

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
@@ -27,6 +27,7 @@ __all__ = [
     "decode",
     "encode",
     "keep_own_write_stamp",
+    "own_write_only",
 ]
 
 Record = Person | Order | Cart | Review | RefundRecord
@@ -82,27 +83,39 @@ def decode(kind: str, data: str) -> Record:
     return record
 
 
-def keep_own_write_stamp(old: str, new: str, own_meta_prefix: str) -> str:
-    """``new`` with ``old``'s ``modified_at`` when the two differ only in our own meta keys
-    (``own_meta_prefix``) and ``modified_at``: our write-back saved the order, nothing happened
-    to it (WooCommerce bumps ``date_modified`` on every save), and the classifier reads that
-    time as when the order last changed status. Any other difference returns ``new``."""
+def _stripped(record: dict[str, Any], own_meta_prefix: str) -> dict[str, Any]:
+    out = {k: v for k, v in record.items() if k != "modified_at"}
+    meta = out.get("meta", {})
+    if isinstance(meta, dict):
+        out["meta"] = {k: v for k, v in meta.items() if not k.startswith(own_meta_prefix)}
+    return out
+
+
+def own_write_only(old: str, new: str, own_meta_prefix: str) -> bool:
+    """Whether the stored order JSON ``old`` and the pulled ``new`` differ only in our own meta
+    keys (``own_meta_prefix``) and ``modified_at``: our write-back saved the order, nothing
+    happened to it (WooCommerce bumps ``date_modified`` on every save)."""
     if not own_meta_prefix or old == new:
-        return new
+        return False
     try:
         before, after = json.loads(old), json.loads(new)
     except ValueError:
+        return False
+    if not isinstance(before, dict) or not isinstance(after, dict) or \
+            before.get("modified_at") is None:
+        return False
+    return _stripped(before, own_meta_prefix) == _stripped(after, own_meta_prefix)
+
+
+def keep_own_write_stamp(old: str, new: str, own_meta_prefix: str, kind: str = "order") -> str:
+    """``new`` (a record of ``kind``: an order or a customer) with ``old``'s ``modified_at``
+    when the two differ only in our own meta keys
+    (:func:`own_write_only`): the classifier reads that time as when the order last changed
+    status, and our write did not change it. Any other difference returns ``new``."""
+    if not own_write_only(old, new, own_meta_prefix):
         return new
-    if not isinstance(before, dict) or not isinstance(after, dict):
-        return new
-    stamp = before.get("modified_at")
-    for record in (before, after):
-        record.pop("modified_at", None)
-        meta = record.get("meta", {})
-        record["meta"] = {k: v for k, v in meta.items() if not k.startswith(own_meta_prefix)} \
-            if isinstance(meta, dict) else meta
-    if before != after or stamp is None:
-        return new
-    order = Order.model_validate_json(new)
+    stamp = json.loads(old)["modified_at"]
+    record = MODELS[kind].model_validate_json(new)
     moment = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-    return order.model_copy(update={"modified_at": moment}).model_dump_json(exclude_defaults=True)
+    return record.model_copy(update={"modified_at": moment}).model_dump_json(
+        exclude_defaults=True)

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from journeybridge.errors import ShopBusy, ShopMismatch, StateStoreError
 from journeybridge.identity import Handles
 from journeybridge.redact import redact_url
-from journeybridge.state.records import RecordRow, keep_own_write_stamp
+from journeybridge.state.records import RecordRow, keep_own_write_stamp, own_write_only
 from journeybridge.state.schema import Cursor, Dialect, migrate
 
 __all__ = [
@@ -261,11 +261,18 @@ class StateStore(ABC):
                         cur, "SELECT id, data, deleted FROM records WHERE shop = ? AND kind = ? "
                         "AND id IN ({marks})", (shop, kind), ids):
                     stored[(kind, str(record_id))] = (str(data), int(deleted))
+            quiet: list[tuple[Any, ...]] = []
             for row in rows:
                 before = stored.get((row.kind, row.id))
                 data = row.data
-                if before is not None and row.kind == "order":
-                    data = keep_own_write_stamp(before[0], data, own_meta_prefix)
+                if before is not None and row.kind in ("order", "customer") and not before[1] and \
+                        own_write_only(before[0], data, own_meta_prefix):
+                    # our own write-back, read back: store what the shop holds now, but
+                    # nothing about the person changed, so they need no rebuild
+                    quiet.append((keep_own_write_stamp(before[0], data, own_meta_prefix,
+                                                       row.kind),
+                                  seen, shop, row.kind, row.id))
+                    continue
                 if before is not None and before[0] == data and not before[1]:
                     unchanged.append((seen, shop, row.kind, row.id))
                     continue
@@ -282,6 +289,10 @@ class StateStore(ABC):
                     "person_row = excluded.person_row, guest_row = excluded.guest_row, "
                     "dirty = 1, deleted = 0, seen = excluded.seen, "
                     "order_ref = excluded.order_ref"), changed)
+            if quiet:
+                self._executemany(cur, self._sql(
+                    "UPDATE records SET data = ?, seen = COALESCE(?, seen) WHERE shop = ? "
+                    "AND kind = ? AND id = ?"), quiet)
             if unchanged and seen is not None:
                 self._executemany(cur, self._sql(
                     "UPDATE records SET seen = ? WHERE shop = ? AND kind = ? AND id = ?"),
