@@ -178,7 +178,9 @@ def _label(order: Order) -> str:
 
 def _status_at(order: Order, statuses: Iterable[OrderStatus]) -> datetime | None:
     """When ``order`` last reached one of ``statuses``: its history, else its own dates when
-    its current status is one of them."""
+    its current status is one of them. Never ``modified_at``: the write-back itself changes
+    it (a guest's values live on their latest order), which would move the action and its
+    id on every run."""
     wanted = set(statuses)
     times = [c.at for c in order.history if c.status in wanted]
     if times:
@@ -188,7 +190,7 @@ def _status_at(order: Order, statuses: Iterable[OrderStatus]) -> datetime | None
             return order.completed_at
         if order.status is OrderStatus.SHIPPED and order.shipped_at is not None:
             return order.shipped_at
-        return order.modified_at or order.created_at
+        return order.paid_at if order.status.is_paid and order.paid_at else order.created_at
     return None
 
 
@@ -258,7 +260,7 @@ def _cart_reminder(journey: Journey, settings: ActionSettings, paid: Sequence[da
     for order in journey.orders:
         if order.status is not OrderStatus.CHECKOUT_STARTED:
             continue
-        moment = order.modified_at or order.created_at
+        moment = _status_at(order, [OrderStatus.CHECKOUT_STARTED]) or order.created_at
         if _paid_since(paid, moment):
             continue
         found.append(_make(journey, ActionKind.CART_REMINDER, f"order {order.id}", moment,

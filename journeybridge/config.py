@@ -38,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 
+from journeybridge.actions import ActionKind, ActionSettings
 from journeybridge.errors import ConfigError
 from journeybridge.redact import excerpt, redact_url  # redact_url re-exported
 from journeybridge.stages import VOCABULARIES, SegmentRuleError, Stage, StageSettings
@@ -108,7 +109,7 @@ class _Strict(BaseModel):
 GROUP_NAME_MAX = 32
 """PrestaShop's limit on a customer group's name."""
 _GROUP_NAME_BAD = re.compile(r"[<>={}]")
-_PRESTA_ONLY = ("stage_groups", "group_prefix")
+_PRESTA_ONLY = ("stage_groups", "group_prefix", "action_groups", "action_group_prefix")
 
 
 class ShopConfig(_Strict):
@@ -136,6 +137,8 @@ class ShopConfig(_Strict):
     secret_env: str | None = None
     stage_groups: dict[Stage, str] = Field(default_factory=dict)
     group_prefix: str = Field("Journey: ", max_length=GROUP_NAME_MAX - 1)
+    action_groups: dict[ActionKind, str] = Field(default_factory=dict)
+    action_group_prefix: str = Field("Journey next: ", max_length=GROUP_NAME_MAX - 1)
     full_customers_hours: float = Field(24.0, gt=0, le=24 * 365)
 
     @model_validator(mode="after")
@@ -156,6 +159,18 @@ class ShopConfig(_Strict):
         for stage, name in value.items():
             _check_group_name(name, f"stage_groups.{stage.value}")
         return value
+
+    @field_validator("action_groups")
+    @classmethod
+    def _action_group_names(cls, value: dict[ActionKind, str]) -> dict[ActionKind, str]:
+        for kind, name in value.items():
+            _check_group_name(name, f"action_groups.{kind.value}")
+        return value
+
+    def action_group_name(self, kind: ActionKind) -> str:
+        """The PrestaShop customer group of next-action ``kind``: ``action_groups`` names it,
+        else ``action_group_prefix`` + the kind's label (``"Journey next: Cart reminder"``)."""
+        return self.action_groups.get(kind) or f"{self.action_group_prefix}{kind.label}"
 
     def group_name(self, stage: Stage, label: str) -> str:
         """The PrestaShop customer group of ``stage`` whose configured label is ``label``."""
@@ -257,6 +272,7 @@ class Config(_Strict):
     path: Path | None = None
     sync: SyncConfig = Field(default_factory=SyncConfig)
     stages: StagesConfig = Field(default_factory=StagesConfig)
+    actions: ActionSettings = Field(default_factory=ActionSettings)
     segments: dict[str, str] = Field(default_factory=dict)
     shops: dict[str, ShopConfig] = Field(default_factory=dict)
 
@@ -268,6 +284,13 @@ class Config(_Strict):
             for stage in Stage:
                 name = shop.group_name(stage, self.stages.label(stage))
                 _check_group_name(name, f"shops.{shop.name}: the group of stage {stage.value}")
+            stage_names = {shop.group_name(stage, self.stages.label(stage)) for stage in Stage}
+            for kind in ActionKind:
+                name = shop.action_group_name(kind)
+                _check_group_name(name, f"shops.{shop.name}: the group of action {kind.value}")
+                if name in stage_names:
+                    raise ValueError(f"shops.{shop.name}: the group of action {kind.value} "
+                                     f"({name!r}) is also a stage's group")
         return self
 
     def adapter_options(self, shop: ShopConfig) -> dict[str, Any]:
@@ -282,7 +305,9 @@ class Config(_Strict):
             return {**common, "key_in_query": shop.query_string_auth,
                     "stage_groups": {stage.value: shop.group_name(stage,
                                                                   self.stages.label(stage))
-                                     for stage in Stage}}
+                                     for stage in Stage},
+                    "action_groups": {kind.value: shop.action_group_name(kind)
+                                      for kind in ActionKind}}
         return {**common, "query_string_auth": shop.query_string_auth,
                 "newsletter_key": shop.newsletter_key,
                 "newsletter_date_key": shop.newsletter_date_key,
@@ -532,6 +557,16 @@ horizon_days = 90
 default_at_risk_days = 120
 default_lapsed_days = 365
 
+[actions]
+# Next actions per person (see "Next actions" in the README). At most one open action each;
+# written back on sync (WooCommerce: <prefix>next_action, <prefix>next_action_due,
+# <prefix>next_action_id; PrestaShop: one group per kind).
+# enabled = ["payment_help", "cart_reminder", "track_and_trace", "review_request",
+#            "win_back", "reactivation", "thank_you", "welcome"]
+# write_back = true
+abandon_hours = 4                  # a cart or started checkout untouched this long
+review_delay_days = 7              # ask for a review this long after delivery
+
 [segments]
 # name = "rule" (see the rule language in the documentation)
 repeat_buyers = "orders >= 2"
@@ -560,6 +595,8 @@ write_guest_orders = true          # guests' values go on their latest order's m
 # timezone = "Europe/Paris"            # the shop's time zone (its dates have no offset)
 # group_prefix = "Journey: "           # groups "Journey: loyalty", ... (32 characters max)
 # stage_groups = { at_risk = "Win-back", loyalty = "VIP" }  # or name groups per stage
+# action_group_prefix = "Journey next: "  # groups "Journey next: Cart reminder", ...
+# action_groups = { cart_reminder = "Cart reminder" }     # or name groups per action kind
 # write_guest_orders = true            # guest checkout rows join their group too
 # query_string_auth = false            # true: send the key as ?ws_key= (PHP as CGI)
 # Secret: the Webservice key in JOURNEYBRIDGE_MYPRESTA_KEY (no secret needed).

@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from journeybridge.actions import action_values, next_action
 from journeybridge.adapters import open_adapter
 from journeybridge.adapters.protocol import (
     DesiredState,
@@ -83,6 +84,7 @@ __all__ = [
     "current_journeys",
     "open_shop_adapter",
     "shop_journeys",
+    "stage_day",
     "sync",
     "sync_shop",
 ]
@@ -350,6 +352,7 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
     zone = ZoneInfo(shop.timezone)
     keys, result = _classify(store, shop.name, config, now)
     stages, since, segments = result.stages, result.since, result.segments
+    with_actions = config.actions.write_back
     out = _Outcome(people=len(keys))
     out.counts.update(stage.value for stage in stages)
     store.clear_pending(shop.name)
@@ -367,6 +370,8 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
             changed: dict[str, StageRow] = {}
             movers: list[int] = []
             items: list[PlanItem] = []
+            actions = _ActionChunk(config, shop, store, [p.key for p in chunk],
+                                   result.classifications(list(rows)) if with_actions else [])
             for i, person in zip(rows, chunk):
                 stage, before = stages[i], known.get(person.key)
                 if before is not None and before.stage == stage.value:
@@ -379,7 +384,9 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
                 desired = DesiredState(
                     person_key=person.key, stage=stage.value, label=config.stages.label(stage),
                     since=date.fromisoformat(row.since), segments=row.segments,
-                    is_guest=person.key.startswith("guest:"))
+                    is_guest=person.key.startswith("guest:"),
+                    values=actions.values(i - rows.start, row.since, zone, now)
+                    if with_actions else {})
                 items.append(PlanItem(desired, json.loads(person.target or "{}"),
                                       json.loads(person.held or "{}")))
             transitions = []
@@ -410,6 +417,38 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
             progress.finish()
     out.changed += store.stages_without_people(shop.name)
     return out
+
+
+def stage_day(classification: Classification, since: str, zone: ZoneInfo) -> Classification:
+    """``classification`` with its since at the start of the day ``since`` (an ISO date in the
+    shop's ``zone``: the day the store recorded): what next actions are anchored on, so that
+    a stage action keeps its due time and id from run to run."""
+    moment = datetime.combine(date.fromisoformat(since), datetime.min.time(), zone)
+    return classification.model_copy(update={"since": moment})
+
+
+class _ActionChunk:
+    """The next actions of one chunk of people (their journeys read from the store), as the
+    values written back: :func:`journeybridge.actions.action_values`."""
+
+    def __init__(self, config: Config, shop: ShopConfig, store: StateStore,
+                 keys: Sequence[str], classifications: Sequence[Classification]) -> None:
+        self.config = config
+        self.keys = list(keys)
+        self.classifications = list(classifications)
+        self.journeys: dict[str, Journey] = {}
+        if self.classifications:
+            self.journeys = {j.key: j for j in shop_journeys(store, shop, self.keys)}
+
+    def values(self, index: int, since: str, zone: ZoneInfo, now: datetime
+               ) -> dict[str, str]:
+        """The written values of the ``index``-th person of the chunk, whose stage the store
+        records since ``since``."""
+        journey = self.journeys.get(self.keys[index])
+        if journey is None:
+            return action_values(None)
+        classification = stage_day(self.classifications[index], since, zone)
+        return action_values(next_action(journey, classification, now, self.config.actions))
 
 
 def _write(store: StateStore, shop: str, adapter: ShopAdapter, writes: Sequence[Write]

@@ -151,7 +151,7 @@ def test_review_request_after_the_delay_not_refunded_not_reviewed():
     assert a is not None and a.kind is K.REVIEW_REQUEST and "1 of its products" in a.reason
 
 
-@pytest.mark.parametrize("stage,kind", [(Stage.AT_RISK, K.WIN_BACK),
+@pytest.mark.parametrize(("stage", "kind"), [(Stage.AT_RISK, K.WIN_BACK),
                                         (Stage.LAPSED, K.REACTIVATION),
                                         (Stage.ADVOCACY, K.THANK_YOU)])
 def test_stage_kinds(stage, kind):
@@ -216,7 +216,7 @@ def test_next_actions_of_many_and_naive_now():
     people = [journey(customer(1, registered_days_ago=1)), journey(customer(2))]
     found = next_actions(people, [_stage(p) for p in people], NOW)
     assert [a.person_key for a in found] == ["customer:1"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timezone-aware"):
         next_action(people[0], _stage(people[0]), NOW.replace(tzinfo=None))
 
 

@@ -83,6 +83,7 @@ from journeybridge.adapters.presta_xml import (
 )
 from journeybridge.adapters.protocol import (
     CheckStep,
+    DesiredState,
     PlanItem,
     PullPage,
     PullResult,
@@ -176,6 +177,8 @@ class GroupWrite:
     groups: tuple[str, ...]
     date_upd: datetime | None
     is_guest: bool = False
+    also: tuple[str, ...] = ()
+    """Further managed groups the row joins (its next action's group)."""
 
 
 @dataclass
@@ -223,6 +226,7 @@ class PrestaShopAdapter:
         state_overrides: Mapping[str, OrderStatus] | None = None,
         incremental_overlap: timedelta = timedelta(minutes=5),
         stage_groups: Mapping[str, str] | None = None,
+        action_groups: Mapping[str, str] | None = None,
         write_guests: bool = True,
         fresh_seconds: float = 600.0,
     ) -> None:
@@ -240,6 +244,7 @@ class PrestaShopAdapter:
         self.overlap = incremental_overlap
         self.state_overrides = dict(state_overrides or {})
         self.stage_groups = dict(stage_groups or {})
+        self.action_groups = dict(action_groups or {})
         self.write_guests = write_guests
         self.own_meta_prefix = ""
         self.fresh_seconds = fresh_seconds
@@ -648,10 +653,22 @@ class PrestaShopAdapter:
                             "date_upd": r.modified_at.isoformat() if r.modified_at else None,
                             "guest": r.is_guest} for r in live]}
         names = dict(self._groups)
-        managed = set(self.stage_groups.values())
+        managed = self._managed()
         held = {"groups": sorted({names[g] for r in live for g in r.groups
                                   if names.get(g) in managed})}
         return target, held
+
+    def _managed(self) -> set[str]:
+        """The names of the groups this adapter puts people in and out of: the stage groups
+        and the next-action groups."""
+        return set(self.stage_groups.values()) | set(self.action_groups.values())
+
+    def _wanted_names(self, desired: DesiredState) -> tuple[str, tuple[str, ...]]:
+        """The stage group of ``desired`` and the group of its next action (the value
+        ``next_action`` names a kind of ``action_groups``; none when it is empty)."""
+        stage = self.stage_groups.get(desired.stage, desired.label)
+        action = self.action_groups.get(desired.values.get("next_action", ""))
+        return stage, (action,) if action and action != stage else ()
 
     def plan(self, items: Iterable[PlanItem]) -> tuple[list[Write], int]:
         """One write per customer row whose groups do not hold exactly the person's journey
@@ -659,7 +676,7 @@ class PrestaShopAdapter:
         kept); guests only when ``write_guests``. Returns the writes and how many people have
         no row to write to."""
         shop_groups = dict(self._groups)
-        managed = set(self.stage_groups.values())
+        managed = self._managed()
         managed_ids = {gid for gid, name in shop_groups.items() if name in managed}
         id_of = {name: gid for gid, name in sorted(shop_groups.items(),
                                                    key=lambda kv: id_order(kv[0]), reverse=True)}
@@ -673,15 +690,16 @@ class PrestaShopAdapter:
             if not rows:
                 unwritable += 1
                 continue
-            name = self.stage_groups.get(desired.stage, desired.label)
-            wanted = id_of.get(name)
+            name, also = self._wanted_names(desired)
+            wanted = [id_of.get(n) for n in (name, *also)]
             for row in rows:
                 groups = [str(g) for g in row.get("groups", ())]
-                if wanted is not None and groups == _target_groups(groups, managed_ids,
-                                                                   wanted):
+                if None not in wanted and groups == _target_groups(
+                        groups, managed_ids, [w for w in wanted if w is not None]):
                     continue
                 writes.append(Write(desired.person_key, "customer", str(row["id"]),
-                                    {"group": name, "target": dict(item.target)}))
+                                    {"group": name, "also": list(also),
+                                     "target": dict(item.target)}))
         return writes, unwritable
 
     def apply(self, writes: Sequence[Write]) -> ApplyReport:
@@ -690,15 +708,16 @@ class PrestaShopAdapter:
         person's new target: their rows with the groups as sent."""
         if not writes:
             return ApplyReport()
-        managed = sorted(set(self.stage_groups.values()))
+        managed = sorted(self._managed())
         done = self.write_groups([_group_write(w) for w in writes], journey_groups=managed)
         report = ApplyReport(written=done.written, failed=list(done.failed),
                              requests=done.requests, conflicts=done.conflicts)
         failed = {line.split(":", 1)[0].removeprefix("customer ") for line in done.failed}
         id_of = {name: gid for gid, name in self._groups.items()}
         managed_ids = {id_of[name] for name in managed if name in id_of}
-        wanted_of = {w.record_id: id_of.get(str(w.values["group"])) for w in writes
-                     if w.record_id not in failed}
+        wanted_of = {w.record_id: [id_of[n] for n in (str(w.values["group"]),
+                                                      *w.values.get("also", ())) if n in id_of]
+                     for w in writes if w.record_id not in failed}
         for write in writes:
             if write.person_key in report.updates:
                 continue
@@ -822,14 +841,15 @@ class PrestaShopAdapter:
         before = self.client.requests_sent
         if not writes:
             return report
-        managed = set(journey_groups or ()) | {w.group for w in writes}
+        managed = set(journey_groups or ()) | {n for w in writes for n in (w.group, *w.also)}
         id_of = self.ensure_groups(managed, report)
         managed_ids = set(id_of.values())
         self._verify_fresh(writes)
         outcomes: list[tuple[GroupWrite, str]] = []
         with ThreadPoolExecutor(max_workers=self.concurrency,
                                 thread_name_prefix="journeybridge-write") as pool:
-            futures = [(w, pool.submit(self._write_one, w, id_of[w.group], managed_ids))
+            futures = [(w, pool.submit(self._write_one, w,
+                                       [id_of[n] for n in (w.group, *w.also)], managed_ids))
                        for w in writes]
             for write, future in futures:
                 try:
@@ -892,7 +912,8 @@ class PrestaShopAdapter:
             return None  # read it from the shop instead, which reports it properly
         return copy if write.date_upd is not None and upd == write.date_upd else None
 
-    def _write_one(self, write: GroupWrite, wanted: str, managed_ids: set[str]) -> str:
+    def _write_one(self, write: GroupWrite, wanted: str | Sequence[str],
+                   managed_ids: set[str]) -> str:
         """Read-modify-write one row; returns ``written``, ``already``, a failure text, each
         prefixed ``conflict:`` when the row changed since the pull. The row is read again
         (``GET``) unless this adapter's pull read it moments ago (:meth:`_fresh_copy`), which
@@ -938,11 +959,12 @@ class PrestaShopAdapter:
 
 
 def _target_groups(current: Sequence[str], managed_ids: Collection[str],
-                   wanted: str | None) -> list[str]:
-    """``current`` without the journey groups, plus ``wanted`` (order kept, added last)."""
-    kept = [g for g in current if g not in managed_ids or g == wanted]
-    if wanted is not None and wanted not in kept:
-        kept.append(wanted)
+                   wanted: str | Sequence[str] | None) -> list[str]:
+    """``current`` without the journey groups, plus ``wanted`` (one id or several; order
+    kept, added last)."""
+    wanted_ids = [] if wanted is None else [wanted] if isinstance(wanted, str) else list(wanted)
+    kept = [g for g in current if g not in managed_ids or g in wanted_ids]
+    kept.extend(g for g in wanted_ids if g not in kept)
     return kept
 
 
@@ -959,7 +981,8 @@ def _group_write(write: Write) -> GroupWrite:
                       group=str(write.values["group"]),
                       groups=tuple(str(g) for g in row.get("groups", ())),
                       date_upd=datetime.fromisoformat(upd) if upd else None,
-                      is_guest=bool(row.get("guest")))
+                      is_guest=bool(row.get("guest")),
+                      also=tuple(str(g) for g in write.values.get("also", ())))
 
 
 
