@@ -126,6 +126,8 @@ P = TypeVar("P")
 ID_CHUNK = 100
 """Ids per ``filter[id]=[a|b|...]`` request."""
 HISTORY_FIELDS = "[id,id_order,id_order_state,date_add]"
+SHIPMENT_FIELDS = "[id,id_order,id_carrier,tracking_number]"
+"""What is read of ``order_carriers``: an order's carrier and tracking number."""
 EVENT_PAGES = {
     "CompleteRegistration": "/index.php?controller=authentication",
     "Subscribe": "/",
@@ -255,6 +257,7 @@ class PrestaShopAdapter:
         self._rows: dict[str, CustomerRow] = {}
         self._fetched_rows: list[Person] = []
         self._groups: dict[str, str] = {}
+        self._shipments_readable = True
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -366,6 +369,17 @@ class PrestaShopAdapter:
         self.mapping.currencies = currencies
         if currencies:
             self.mapping.default_currency = currencies[min(currencies, key=int)]
+        carriers = {}
+        try:
+            for raw in self.list_records("carriers", {"display": "[id,name]"}):
+                cid, name = record_id(raw.get("id")), str(raw.get("name") or "").strip()
+                if cid and name:
+                    carriers[cid] = name
+        except PermissionDenied:
+            log.info("the key may not read carriers: tracking numbers come without the "
+                     "carrier's name")
+        self.mapping.carriers = carriers
+        self._shipments_readable = True
         self._lookups_loaded = True
 
     def groups(self) -> dict[str, str]:
@@ -454,6 +468,35 @@ class PrestaShopAdapter:
             report.histories += 1
         return by_order
 
+    def _shipments(self, params: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """``order_carriers`` rows (carrier and tracking number) by order id; nothing when
+        the key may not read them (said once in the log)."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        if not self._shipments_readable:
+            return found
+        try:
+            for rows in self.pages("order_carriers", {"display": SHIPMENT_FIELDS,
+                                                      "sort": "[id_ASC]", **params},
+                                   self.history_page_size):
+                for row in _dicts(rows):
+                    oid = record_id(row.get("id_order"))
+                    if oid is not None:
+                        found.setdefault(oid, []).append(row)
+        except PermissionDenied:
+            if self._shipments_readable:
+                log.info("the key may not read order_carriers: orders come without "
+                         "tracking numbers")
+            self._shipments_readable = False
+        return found
+
+    def _shipments_by_ids(self, order_ids: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+        wanted = sorted(set(order_ids), key=int)
+        found: dict[str, list[dict[str, Any]]] = {}
+        for start in range(0, len(wanted), ID_CHUNK):
+            chunk = wanted[start:start + ID_CHUNK]
+            found.update(self._shipments({"filter[id_order]": f"[{'|'.join(chunk)}]"}))
+        return found
+
     def _histories_of(self, order_ids: Collection[str]) -> Iterator[dict[str, Any]]:
         wanted = sorted(set(order_ids), key=int)
         for start in range(0, len(wanted), ID_CHUNK):
@@ -476,16 +519,21 @@ class PrestaShopAdapter:
         return found
 
     def _orders_with_histories(self, params: Mapping[str, Any], report: PullReport
-                               ) -> Iterator[tuple[list[Any], dict[str, list[dict[str, Any]]]]]:
-        """Pages of orders, each with the history rows of its orders, read in the same worker
-        (``filter[id_order]=[first,last]``): memory stays one page deep."""
+                               ) -> Iterator[tuple[list[Any], dict[str, list[dict[str, Any]]],
+                                                   dict[str, list[dict[str, Any]]]]]:
+        """Pages of orders, each with the history rows and ``order_carriers`` rows of its
+        orders, read in the same worker (``filter[id_order]=[first,last]``): memory stays one
+        page deep."""
 
         def fetch(offset: int) -> tuple[int, tuple[list[Any],
+                                                   dict[str, list[dict[str, Any]]],
                                                    dict[str, list[dict[str, Any]]]]]:
             page = self._list("orders", {**params, "limit": f"{offset},{self.page_size}"})
             ids = [int(i) for i in (record_id(r.get("id")) for r in _dicts(page)) if i]
             histories: dict[str, list[dict[str, Any]]] = {}
+            shipments: dict[str, list[dict[str, Any]]] = {}
             if ids:
+                shipments = self._shipments({"filter[id_order]": f"[{min(ids)},{max(ids)}]"})
                 span = {"display": HISTORY_FIELDS, "sort": "[id_ASC]",
                         "filter[id_order]": f"[{min(ids)},{max(ids)}]"}
                 for rows in self.pages("order_histories", span, self.history_page_size):
@@ -493,11 +541,11 @@ class PrestaShopAdapter:
                         oid = record_id(row.get("id_order"))
                         if oid is not None:
                             histories.setdefault(oid, []).append(row)
-            return len(page), (page, histories)
+            return len(page), (page, histories, shipments)
 
-        for page, histories in self._paginate(fetch, self.page_size, "orders"):
+        for page, histories, shipments in self._paginate(fetch, self.page_size, "orders"):
             report.histories += sum(len(rows) for rows in histories.values())
-            yield page, histories
+            yield page, histories, shipments
 
     def iter_orders(self, report: PullReport | None = None, *, since: datetime | None = None,
                     until: datetime | None = None) -> Iterator[Order]:
@@ -509,7 +557,8 @@ class PrestaShopAdapter:
             self.load_lookups()
         window = self._window(since, until or datetime.now(timezone.utc))
         seen: set[str] = set()
-        batches: Iterable[tuple[list[Any], dict[str, list[dict[str, Any]]]]]
+        batches: Iterable[tuple[list[Any], dict[str, list[dict[str, Any]]],
+                                dict[str, list[dict[str, Any]]]]]
         if since is None:
             batches = self._orders_with_histories({"display": "full", **window}, report)
         else:
@@ -521,14 +570,16 @@ class PrestaShopAdapter:
             ids = {i for i in (record_id(r.get("id")) for r in _dicts(listed)) if i}
             self._missing_rows((record_id(r.get("id_customer")) or ""
                                 for r in _dicts(listed)), report)
-            batches = [(listed, self._histories(ids, report))]
-        for raws, histories in batches:
+            batches = [(listed, self._histories(ids, report), self._shipments_by_ids(ids))]
+        for raws, histories, shipments in batches:
 
-            def convert(raw: dict[str, Any], histories: Mapping[str, Any] = histories
-                        ) -> Order:
+            def convert(raw: dict[str, Any], histories: Mapping[str, Any] = histories,
+                        shipments: Mapping[str, Any] = shipments) -> Order:
                 oid = record_id(raw.get("id")) or ""
                 row = self._rows.get(record_id(raw.get("id_customer")) or "")
-                return self.mapping.order(raw, row, histories.get(oid, ()))
+                order = self.mapping.order(raw, row, histories.get(oid, ()))
+                shipment = self.mapping.shipment(shipments.get(oid, ()))
+                return order.model_copy(update=shipment) if shipment else order
 
             for order in self._convert(raws, convert, report, seen, "orders"):
                 report.orders += 1

@@ -312,7 +312,9 @@ class Deriver:
             modified = change.modified
         status = STATUSES[code]
         previous = OrderStatus.COMPLETED if status is OrderStatus.TRASH else None
-        paid, completed = _payment_times(code, created, modified, flags, change)
+        dates_from = change.dates_from if change is not None and change.dates_from is not None \
+            else modified
+        paid, completed = _payment_times(code, created, dates_from, flags, change)
         refunds: list[Refund] = []
         refund_at = self.dt(modified)
         if code == REFUNDED_CODE:
