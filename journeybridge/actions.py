@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -48,6 +48,8 @@ __all__ = [
     "candidates",
     "next_action",
     "next_actions",
+    "shop_actions",
+    "stage_day",
 ]
 
 
@@ -279,8 +281,8 @@ def _track_and_trace(journey: Journey, settings: ActionSettings) -> list[NextAct
         if order.status is OrderStatus.SHIPPED:
             moment = _status_at(order, [OrderStatus.SHIPPED])
         elif order.tracking_number and order.status is OrderStatus.DELIVERED:
-            moment = order.shipped_at or _status_at(order, [OrderStatus.SHIPPED,
-                                                            OrderStatus.DELIVERED])
+            moment = order.shipped_at or _status_at(order, [OrderStatus.SHIPPED]) or \
+                _status_at(order, [OrderStatus.DELIVERED])
         else:
             continue
         if moment is None:
@@ -314,7 +316,7 @@ def _review_request(journey: Journey, settings: ActionSettings) -> list[NextActi
                            moment + timedelta(days=settings.review_delay_days),
                            settings.review_days,
                            f"{_label(order)} was delivered on {_day(moment)}, not refunded, "
-                           f"and {len(products)} of its products are not reviewed yet: ask "
+                           f"with {len(products)} product(s) not reviewed yet: ask "
                            "for a review"))
     return found
 
@@ -406,4 +408,31 @@ def next_actions(journeys: Sequence[Journey], classifications: Sequence[Classifi
         action = next_action(journey, classification, now, settings)
         if action is not None:
             out.append(action)
+    return out
+
+
+def stage_day(classification: Classification, day: date, zone: tzinfo) -> Classification:
+    """``classification`` with its since at the start of ``day`` in the shop's ``zone`` (the
+    day the store recorded the person entering their stage): what the stage kinds are
+    anchored on, so that their due time and id stay the same from run to run while the
+    computed since-moment shifts with the shop's rhythm."""
+    moment = datetime.combine(day, datetime.min.time(), zone)
+    return classification.model_copy(update={"since": moment})
+
+
+def shop_actions(journeys: Sequence[Journey], classifications: Sequence[Classification],
+                 now: datetime, zone: tzinfo, settings: ActionSettings | None = None
+                 ) -> list[tuple[Journey, Classification, NextAction]]:
+    """Every person's open action as the sync writes it back: each classification anchored on
+    the day its since falls on in ``zone`` (:func:`stage_day`). Returns (journey,
+    classification, action) for the people who have one, in the order of ``journeys``."""
+    if len(journeys) != len(classifications):
+        raise ValueError("journeys and classifications differ in length")
+    out = []
+    for journey, classification in zip(journeys, classifications):
+        day = classification.since.astimezone(zone).date()
+        anchored = stage_day(classification, day, zone)
+        action = next_action(journey, anchored, now, settings)
+        if action is not None:
+            out.append((journey, anchored, action))
     return out

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from journeybridge.actions import action_values, next_action
+from journeybridge.actions import action_values, next_action, stage_day
 from journeybridge.adapters import open_adapter
 from journeybridge.adapters.protocol import (
     DesiredState,
@@ -84,7 +84,6 @@ __all__ = [
     "current_journeys",
     "open_shop_adapter",
     "shop_journeys",
-    "stage_day",
     "sync",
     "sync_shop",
 ]
@@ -419,14 +418,6 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
     return out
 
 
-def stage_day(classification: Classification, since: str, zone: ZoneInfo) -> Classification:
-    """``classification`` with its since at the start of the day ``since`` (an ISO date in the
-    shop's ``zone``: the day the store recorded): what next actions are anchored on, so that
-    a stage action keeps its due time and id from run to run."""
-    moment = datetime.combine(date.fromisoformat(since), datetime.min.time(), zone)
-    return classification.model_copy(update={"since": moment})
-
-
 class _ActionChunk:
     """The next actions of one chunk of people (their journeys read from the store), as the
     values written back: :func:`journeybridge.actions.action_values`."""
@@ -447,7 +438,8 @@ class _ActionChunk:
         journey = self.journeys.get(self.keys[index])
         if journey is None:
             return action_values(None)
-        classification = stage_day(self.classifications[index], since, zone)
+        classification = stage_day(self.classifications[index], date.fromisoformat(since),
+                                   zone)
         return action_values(next_action(journey, classification, now, self.config.actions))
 
 

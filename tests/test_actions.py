@@ -148,7 +148,7 @@ def test_review_request_after_the_delay_not_refunded_not_reviewed():
     partly = journey(customer(), orders=[_delivered(8, products=("7", "8"))],
                      reviews=[review(1)])
     a = next_action(partly, _stage(partly), NOW)
-    assert a is not None and a.kind is K.REVIEW_REQUEST and "1 of its products" in a.reason
+    assert a is not None and a.kind is K.REVIEW_REQUEST and "1 product(s) not reviewed" in a.reason
 
 
 @pytest.mark.parametrize(("stage", "kind"), [(Stage.AT_RISK, K.WIN_BACK),
