@@ -147,9 +147,10 @@ class NextAction:
         return self.due <= now < self.expires
 
     def as_dict(self) -> dict[str, str | None]:
-        """JSON-ready, for the ``actions`` command."""
+        """JSON-ready, for the ``actions`` command (times in UTC)."""
         return {"person": self.person_key, "kind": self.kind.value,
-                "due": self.due.isoformat(), "expires": self.expires.isoformat(),
+                "due": self.due.astimezone(timezone.utc).isoformat(),
+                "expires": self.expires.astimezone(timezone.utc).isoformat(),
                 "id": self.id, "reason": self.reason, "record": self.record,
                 "tracking_number": self.tracking_number, "carrier": self.carrier}
 

@@ -327,6 +327,8 @@ class Deriver:
         total_tax = Decimal("0.00")
         total = cents(items_total + shipping_total + total_tax)
 
+        generated_code = change.status_from if change is not None and \
+            change.status_from is not None else code
         if change is not None and change.status is not None:
             code = change.status
         if change is not None and change.modified is not None:
@@ -355,8 +357,9 @@ class Deriver:
             base = 2 * idx.n_people + 2 * k
             meta = [MetaEntry(base + 1, "_wp_trash_meta_status", "wc-completed"),
                     MetaEntry(base + 2, "_wp_trash_meta_time", str(self.origin + modified))]
+        # only orders generated completed shipped tracked (a later status write adds none)
         shipment = self.shipment(k, code, completed) if status is OrderStatus.COMPLETED \
-            else None
+            and generated_code == code else None
         if shipment is not None:
             slug, number, shipped = shipment
             meta = [MetaEntry(2 * idx.n_people + 2 * k + 1, "_wc_shipment_tracking_items", [{
