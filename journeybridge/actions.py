@@ -38,6 +38,7 @@ from journeybridge.stages import Classification, Stage
 
 __all__ = [
     "PRIORITY",
+    "STAGE_KINDS",
     "VALUE_DUE",
     "VALUE_ID",
     "VALUE_KIND",
@@ -213,6 +214,10 @@ def _refunded(order: Order) -> bool:
     return order.status is OrderStatus.REFUNDED or order.refunded_amount > 0
 
 
+def _open(due: datetime, days: float, now: datetime) -> bool:
+    return due <= now < due + timedelta(days=days)
+
+
 def _make(journey: Journey, kind: ActionKind, record: str, moment: datetime, due: datetime,
           days: float, reason: str, **extra: str | None) -> NextAction:
     return NextAction(person_key=journey.key, kind=kind, due=due,
@@ -221,8 +226,8 @@ def _make(journey: Journey, kind: ActionKind, record: str, moment: datetime, due
                       record=record, **extra)
 
 
-def _payment_help(journey: Journey, settings: ActionSettings, paid: Sequence[datetime]
-                  ) -> list[NextAction]:
+def _payment_help(journey: Journey, settings: ActionSettings, paid: Sequence[datetime],
+                  now: datetime) -> list[NextAction]:
     found = []
     for order in journey.orders:
         if order.status is OrderStatus.FAILED:
@@ -234,7 +239,7 @@ def _payment_help(journey: Journey, settings: ActionSettings, paid: Sequence[dat
             what = "it still waits for payment"
         else:
             continue
-        if _paid_since(paid, moment):
+        if not _open(due, settings.payment_days, now) or _paid_since(paid, moment):
             continue
         found.append(_make(journey, ActionKind.PAYMENT_HELP, f"order {order.id}", moment, due,
                            settings.payment_days,
@@ -243,8 +248,8 @@ def _payment_help(journey: Journey, settings: ActionSettings, paid: Sequence[dat
     return found
 
 
-def _cart_reminder(journey: Journey, settings: ActionSettings, paid: Sequence[datetime]
-                   ) -> list[NextAction]:
+def _cart_reminder(journey: Journey, settings: ActionSettings, paid: Sequence[datetime],
+                   now: datetime) -> list[NextAction]:
     if journey.person.email is None:
         return []
     wait = timedelta(hours=settings.abandon_hours)
@@ -253,7 +258,7 @@ def _cart_reminder(journey: Journey, settings: ActionSettings, paid: Sequence[da
         if cart.order_id is not None or not cart.lines:
             continue
         moment = cart.updated_at or cart.created_at
-        if _paid_since(paid, moment):
+        if not _open(moment + wait, settings.cart_days, now) or _paid_since(paid, moment):
             continue
         items = sum(line.quantity for line in cart.lines)
         found.append(_make(journey, ActionKind.CART_REMINDER, f"cart {cart.id}", moment,
@@ -264,7 +269,7 @@ def _cart_reminder(journey: Journey, settings: ActionSettings, paid: Sequence[da
         if order.status is not OrderStatus.CHECKOUT_STARTED:
             continue
         moment = _status_at(order, [OrderStatus.CHECKOUT_STARTED]) or order.created_at
-        if _paid_since(paid, moment):
+        if not _open(moment + wait, settings.cart_days, now) or _paid_since(paid, moment):
             continue
         found.append(_make(journey, ActionKind.CART_REMINDER, f"order {order.id}", moment,
                            moment + wait, settings.cart_days,
@@ -273,7 +278,8 @@ def _cart_reminder(journey: Journey, settings: ActionSettings, paid: Sequence[da
     return found
 
 
-def _track_and_trace(journey: Journey, settings: ActionSettings) -> list[NextAction]:
+def _track_and_trace(journey: Journey, settings: ActionSettings, now: datetime
+                     ) -> list[NextAction]:
     found = []
     for order in journey.orders:
         if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED, OrderStatus.FAILED) \
@@ -286,7 +292,7 @@ def _track_and_trace(journey: Journey, settings: ActionSettings) -> list[NextAct
                 _status_at(order, [OrderStatus.DELIVERED])
         else:
             continue
-        if moment is None:
+        if moment is None or not _open(moment, settings.track_days, now):
             continue
         how = ""
         if order.carrier:
@@ -301,14 +307,16 @@ def _track_and_trace(journey: Journey, settings: ActionSettings) -> list[NextAct
     return found
 
 
-def _review_request(journey: Journey, settings: ActionSettings) -> list[NextAction]:
+def _review_request(journey: Journey, settings: ActionSettings, now: datetime
+                    ) -> list[NextAction]:
     reviewed = {r.product_id for r in journey.reviews}
     found = []
     for order in journey.orders:
         if order.status is not OrderStatus.DELIVERED or _refunded(order):
             continue
         moment = _status_at(order, [OrderStatus.DELIVERED])
-        if moment is None:
+        if moment is None or not _open(moment + timedelta(days=settings.review_delay_days),
+                                       settings.review_days, now):
             continue
         products = sorted({line.product_id for line in order.lines} - reviewed)
         if not products:
@@ -331,12 +339,18 @@ _STAGE_ACTIONS = {
 }
 
 
+STAGE_KINDS: frozenset[str] = frozenset(stage.value for stage in _STAGE_ACTIONS)
+"""The stages (by code) that have an action of their own, anchored on the stage's day."""
+
+
 def _stage_action(journey: Journey, classification: Classification,
-                  settings: ActionSettings) -> list[NextAction]:
+                  settings: ActionSettings, now: datetime) -> list[NextAction]:
     if classification.stage not in _STAGE_ACTIONS:
         return []
     kind, what, advice = _STAGE_ACTIONS[classification.stage]
     since = classification.since
+    if not _open(since, settings.stage_days, now):
+        return []
     why = classification.reasons[0].text if classification.reasons else ""
     reason = f"since {_day(since)} this person {what}" + (f" ({why})" if why else "") + \
         f": {advice}"
@@ -344,18 +358,20 @@ def _stage_action(journey: Journey, classification: Classification,
                   settings.stage_days, reason)]
 
 
-def _welcome(journey: Journey, settings: ActionSettings) -> list[NextAction]:
+def _welcome(journey: Journey, settings: ActionSettings, now: datetime) -> list[NextAction]:
     if journey.orders:
         return []
     person = journey.person
     found = []
-    if person.registered_at is not None and not person.is_guest:
+    if person.registered_at is not None and not person.is_guest and \
+            _open(person.registered_at, settings.welcome_days, now):
         found.append(_make(journey, ActionKind.WELCOME, "registered", person.registered_at,
                            person.registered_at, settings.welcome_days,
                            f"registered on {_day(person.registered_at)} and has not ordered "
                            "yet: send a welcome"))
     if person.newsletter is not None and person.newsletter.subscribed and \
-            person.newsletter.at is not None:
+            person.newsletter.at is not None and \
+            _open(person.newsletter.at, settings.welcome_days, now):
         at = person.newsletter.at
         found.append(_make(journey, ActionKind.WELCOME, "subscribed", at, at,
                            settings.welcome_days,
@@ -375,13 +391,16 @@ def candidates(journey: Journey, classification: Classification, now: datetime,
     paid = _paid_moments(journey)
     found: list[NextAction] = []
     builders = (
-        (_payment_help(journey, settings, paid) if ActionKind.PAYMENT_HELP in enabled else []),
-        (_cart_reminder(journey, settings, paid) if ActionKind.CART_REMINDER in enabled
+        (_payment_help(journey, settings, paid, now) if ActionKind.PAYMENT_HELP in enabled
          else []),
-        (_track_and_trace(journey, settings) if ActionKind.TRACK_AND_TRACE in enabled else []),
-        (_review_request(journey, settings) if ActionKind.REVIEW_REQUEST in enabled else []),
-        _stage_action(journey, classification, settings),
-        (_welcome(journey, settings) if ActionKind.WELCOME in enabled else []),
+        (_cart_reminder(journey, settings, paid, now) if ActionKind.CART_REMINDER in enabled
+         else []),
+        (_track_and_trace(journey, settings, now) if ActionKind.TRACK_AND_TRACE in enabled
+         else []),
+        (_review_request(journey, settings, now) if ActionKind.REVIEW_REQUEST in enabled
+         else []),
+        _stage_action(journey, classification, settings, now),
+        (_welcome(journey, settings, now) if ActionKind.WELCOME in enabled else []),
     )
     for built in builders:
         found.extend(a for a in built if a.kind in enabled and a.is_open(now))
@@ -431,8 +450,10 @@ def shop_actions(journeys: Sequence[Journey], classifications: Sequence[Classifi
         raise ValueError("journeys and classifications differ in length")
     out = []
     for journey, classification in zip(journeys, classifications):
-        day = classification.since.astimezone(zone).date()
-        anchored = stage_day(classification, day, zone)
+        anchored = classification
+        if classification.stage in _STAGE_ACTIONS:
+            anchored = stage_day(classification, classification.since.astimezone(zone).date(),
+                                 zone)
         action = next_action(journey, anchored, now, settings)
         if action is not None:
             out.append((journey, anchored, action))

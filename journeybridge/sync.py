@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from journeybridge.actions import action_values, next_action, stage_day
+from journeybridge.actions import STAGE_KINDS, action_values, next_action, stage_day
 from journeybridge.adapters import open_adapter
 from journeybridge.adapters.protocol import (
     DesiredState,
@@ -438,8 +438,9 @@ class _ActionChunk:
         journey = self.journeys.get(self.keys[index])
         if journey is None:
             return action_values(None)
-        classification = stage_day(self.classifications[index], date.fromisoformat(since),
-                                   zone)
+        classification = self.classifications[index]
+        if classification.stage.value in STAGE_KINDS:
+            classification = stage_day(classification, date.fromisoformat(since), zone)
         return action_values(next_action(journey, classification, now, self.config.actions))
 
 
