@@ -254,7 +254,8 @@ class _Orders(_DataTable):
             "delivery_date": shop_date(data.dt(ship_at)) if ship_at is not None else ZERO_DATE,
             "valid": "1" if state_flags(state).get("logable") else "0",
             "date_add": shop_date(o.date_created), "date_upd": shop_date(o.date_modified),
-            "shipping_number": "", "note": ORDER_NOTES[k % len(ORDER_NOTES)],
+            # the Webservice's getter reads it from the order's order_carriers row
+            "shipping_number": tracking_number(o), "note": ORDER_NOTES[k % len(ORDER_NOTES)],
             "id_shop_group": 1, "id_shop": 1,
             "secure_key": hex_key(pop.seed, "secure", cid),
             "payment": "Bank wire" if wire else "Payment by check",
