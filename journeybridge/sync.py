@@ -306,8 +306,9 @@ recorded in the store's transition log whatever their number."""
 
 
 def _classify(store: StateStore, shop: str, config: Config, now: datetime
-              ) -> tuple[list[str], Any]:
-    """Everyone's classification as of ``now``, from the stored summaries, columnar."""
+              ) -> tuple[list[str], Any, list[PersonSummary]]:
+    """Everyone's classification as of ``now``, from the stored summaries, columnar (and the
+    summaries)."""
     keys: list[str] = []
     summaries: list[PersonSummary] = []
     for chunk in store.people(shop):
@@ -315,7 +316,7 @@ def _classify(store: StateStore, shop: str, config: Config, now: datetime
             keys.append(row.key)
             summaries.append(PersonSummary.from_json(row.summary))
     return keys, classify_summaries(keys, summaries, now, config.stages.settings,
-                                    config.segments)
+                                    config.segments), summaries
 
 
 def _since_text(moment: datetime, zone: ZoneInfo) -> str:
@@ -349,7 +350,7 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
     gather changed stage rows and moves in the store's pending tables, plan the writes
     against what the shop holds (stored) and, unless ``write`` is False, send them."""
     zone = ZoneInfo(shop.timezone)
-    keys, result = _classify(store, shop.name, config, now)
+    keys, result, summaries = _classify(store, shop.name, config, now)
     stages, since, segments = result.stages, result.since, result.segments
     with_actions = config.actions.write_back
     out = _Outcome(people=len(keys))
@@ -370,7 +371,8 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
             movers: list[int] = []
             items: list[PlanItem] = []
             actions = _ActionChunk(config, shop, store, [p.key for p in chunk],
-                                   result.classifications(list(rows)) if with_actions else [])
+                                   result.classifications(list(rows)) if with_actions else [],
+                                   [summaries[i] for i in rows])
             for i, person in zip(rows, chunk):
                 stage, before = stages[i], known.get(person.key)
                 if before is not None and before.stage == stage.value:
@@ -419,17 +421,26 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
 
 
 class _ActionChunk:
-    """The next actions of one chunk of people (their journeys read from the store), as the
-    values written back: :func:`journeybridge.actions.action_values`."""
+    """The next actions of one chunk of people, as the values written back
+    (:func:`journeybridge.actions.action_values`). Their journeys: the one a summary carries,
+    else read from the store."""
 
     def __init__(self, config: Config, shop: ShopConfig, store: StateStore,
-                 keys: Sequence[str], classifications: Sequence[Classification]) -> None:
+                 keys: Sequence[str], classifications: Sequence[Classification],
+                 summaries: Sequence[PersonSummary] = ()) -> None:
         self.config = config
         self.keys = list(keys)
         self.classifications = list(classifications)
         self.journeys: dict[str, Journey] = {}
-        if self.classifications:
-            self.journeys = {j.key: j for j in shop_journeys(store, shop, self.keys)}
+        if not self.classifications:
+            return
+        for key, summary in zip(self.keys, summaries):
+            carried = getattr(summary, "journey", None)
+            if isinstance(carried, Journey) and carried.key == key:
+                self.journeys[key] = carried
+        missing = [k for k in self.keys if k not in self.journeys]
+        if missing:
+            self.journeys.update((j.key, j) for j in shop_journeys(store, shop, missing))
 
     def values(self, index: int, since: str, zone: ZoneInfo, now: datetime
                ) -> dict[str, str]:

@@ -143,3 +143,29 @@ def test_a_bad_actions_table_is_a_configuration_error(tmp_path: Path) -> None:
     assert done.exit_code == 2
     assert "actions.enabled" in done.stderr and "sms" in done.stderr
     assert "actions.abandon_hours" in done.stderr
+
+
+def test_write_back_values_are_the_same_from_summaries_or_from_the_store(
+        tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    from journeybridge.config import load_config
+    from journeybridge.state import open_store
+    from journeybridge.sync import _ActionChunk, _classify
+
+    with sandbox_shop(tmp_path, size=120, seed=3) as shop:
+        _sync(shop)
+        config = load_config(shop.config)
+        one = config.shops["sand"]
+        now = datetime.fromisoformat(CLASSIFY_AT)
+        zone = ZoneInfo(one.timezone)
+        with open_store(config.state_url()) as store:
+            keys, result, summaries = _classify(store, one.name, config, now)
+            stages = store.stages_of(one.name, keys)
+            rows = list(range(len(keys)))
+            both = [_ActionChunk(config, one, store, keys, result.classifications(rows), s)
+                    for s in (summaries, [])]
+            values = [[chunk.values(i, stages[k].since, zone, now) for i, k in enumerate(keys)]
+                      for chunk in both]
+    assert values[0] == values[1]
+    assert any(v["next_action"] for v in values[0])
