@@ -118,9 +118,13 @@ def test_prestashop_action_groups_written_back_second_sync_nothing(
                            timezone_name="Europe/Amsterdam") as adapter:
         before = assembled(adapter, pull_all(adapter))
     chosen = next(o for j in before.journeys for o in j.orders if o.status.is_paid)
-    run_presta_php(shop_, "$o = new Order((int)$argv[1]); $oc = new OrderCarrier("
-                          "(int)$o->getIdOrderCarrier()); $oc->tracking_number = $argv[2]; "
-                          "if (!$oc->update()) { exit(1); } echo 'ok';", chosen.id, TRACKING)
+    # the seed's orders may have no order_carriers row (PrestaShop adds one on checkout)
+    run_presta_php(shop_, "$o = new Order((int)$argv[1]); $id = (int)$o->getIdOrderCarrier(); "
+                          "$oc = new OrderCarrier($id ?: null); $oc->id_order = (int)$o->id; "
+                          "$oc->id_carrier = (int)$o->id_carrier ?: 2; "
+                          "$oc->tracking_number = $argv[2]; "
+                          "if (!($id ? $oc->update() : $oc->add())) { exit(1); } echo 'ok';",
+                   chosen.id, TRACKING)
     config, shop = _config(tmp_path, shop_.url, "prestashop")
     with PrestaShopAdapter(shop_.url, shop_.key, retry=QUICK,
                            timezone_name="Europe/Amsterdam") as adapter:
