@@ -39,6 +39,7 @@ from pydantic import (
     model_validator,
 )
 
+from journeybridge.actions import ActionKind, ActionSettings
 from journeybridge.errors import ConfigError
 from journeybridge.redact import excerpt, redact_url  # redact_url re-exported
 from journeybridge.stages import VOCABULARIES, SegmentRuleError, Stage, StageSettings
@@ -110,7 +111,8 @@ class _Strict(BaseModel):
 GROUP_NAME_MAX = 32
 """PrestaShop's limit on a customer group's name."""
 _GROUP_NAME_BAD = re.compile(r"[<>={}]")
-_PRESTA_ONLY = ("stage_groups", "group_prefix", "segment_groups")
+_PRESTA_ONLY = ("stage_groups", "group_prefix", "segment_groups", "action_groups",
+                "action_group_prefix")
 
 
 class EventsConfig(_Strict):
@@ -191,6 +193,8 @@ class ShopConfig(_Strict):
     stage_groups: dict[Stage, str] = Field(default_factory=dict)
     group_prefix: str = Field("Journey: ", max_length=GROUP_NAME_MAX - 1)
     segment_groups: bool = False
+    action_groups: dict[ActionKind, str] = Field(default_factory=dict)
+    action_group_prefix: str = Field("Journey next: ", max_length=GROUP_NAME_MAX - 1)
     full_customers_hours: float = Field(24.0, gt=0, le=24 * 365)
     events: EventsConfig = Field(default_factory=EventsConfig)
 
@@ -212,6 +216,18 @@ class ShopConfig(_Strict):
         for stage, name in value.items():
             _check_group_name(name, f"stage_groups.{stage.value}")
         return value
+
+    @field_validator("action_groups")
+    @classmethod
+    def _action_group_names(cls, value: dict[ActionKind, str]) -> dict[ActionKind, str]:
+        for kind, name in value.items():
+            _check_group_name(name, f"action_groups.{kind.value}")
+        return value
+
+    def action_group_name(self, kind: ActionKind) -> str:
+        """The PrestaShop customer group of next-action ``kind``: ``action_groups`` names it,
+        else ``action_group_prefix`` + the kind's label (``"Journey next: Cart reminder"``)."""
+        return self.action_groups.get(kind) or f"{self.action_group_prefix}{kind.label}"
 
     def group_name(self, stage: Stage, label: str) -> str:
         """The PrestaShop customer group of ``stage`` whose configured label is ``label``."""
@@ -324,6 +340,7 @@ class Config(_Strict):
     path: Path | None = None
     sync: SyncConfig = Field(default_factory=SyncConfig)
     stages: StagesConfig = Field(default_factory=StagesConfig)
+    actions: ActionSettings = Field(default_factory=ActionSettings)
     segments: dict[str, str] = Field(default_factory=dict)
     shops: dict[str, ShopConfig] = Field(default_factory=dict)
 
@@ -336,6 +353,12 @@ class Config(_Strict):
             for stage, name in self.group_names(shop).items():
                 _check_group_name(name, f"shops.{shop.name}: the group of stage {stage.value}")
                 stage_names.add(name)
+            for kind in ActionKind:
+                name = shop.action_group_name(kind)
+                _check_group_name(name, f"shops.{shop.name}: the group of action {kind.value}")
+                if name in stage_names:
+                    raise ValueError(f"shops.{shop.name}: the group of action {kind.value} "
+                                     f"({name!r}) is also a stage's group")
             if not shop.segment_groups:
                 continue
             for segment in self.segments:
@@ -375,7 +398,9 @@ class Config(_Strict):
             return {**common, "key_in_query": shop.query_string_auth,
                     "stage_groups": {stage.value: name
                                      for stage, name in self.group_names(shop).items()},
-                    "segment_groups": segments}
+                    "segment_groups": segments,
+                    "action_groups": {kind.value: shop.action_group_name(kind)
+                                      for kind in ActionKind}}
         return {**common, "query_string_auth": shop.query_string_auth,
                 "newsletter_key": shop.newsletter_key,
                 "newsletter_date_key": shop.newsletter_date_key,
@@ -625,6 +650,16 @@ horizon_days = 90
 default_at_risk_days = 120
 default_lapsed_days = 365
 
+[actions]
+# Next actions per person (see "Next actions" in the README). At most one open action each;
+# written back on sync (WooCommerce: <prefix>next_action, <prefix>next_action_due,
+# <prefix>next_action_id; PrestaShop: one group per kind).
+# enabled = ["payment_help", "cart_reminder", "track_and_trace", "review_request",
+#            "win_back", "reactivation", "thank_you", "welcome"]
+# write_back = true
+abandon_hours = 4                  # a cart or started checkout untouched this long
+review_delay_days = 7              # ask for a review this long after delivery
+
 [segments]
 # name = "rule" (see the rule language in the documentation)
 repeat_buyers = "orders >= 2"
@@ -664,6 +699,8 @@ write_guest_orders = true          # guests' values go on their latest order's m
 # timezone = "Europe/Paris"            # default: the shop's PS_TIMEZONE (dates have no offset)
 # group_prefix = "Journey: "           # groups "Journey: Loyalty", ... (32 characters max)
 # stage_groups = { at_risk = "Win-back", loyalty = "VIP" }  # or name groups per stage
+# action_group_prefix = "Journey next: "  # groups "Journey next: Cart reminder", ...
+# action_groups = { cart_reminder = "Cart reminder" }     # or name groups per action kind
 # write_guest_orders = true            # guest checkout rows join their group too
 # segment_groups = false               # true: each segment is a group too ("Journey: " + name)
 # query_string_auth = false            # true: send the key as ?ws_key= (PHP as CGI)

@@ -321,6 +321,8 @@ class Order(_Frozen):
     """An order as the journey sees it.
 
     ``customer_id`` is None for guest orders; ``email`` is the normalized billing e-mail.
+    ``tracking_number``, ``carrier`` and ``shipped_at`` describe the shipment where the shop
+    keeps them (PrestaShop ``order_carriers``; WooCommerce shipment-tracking plugins' meta).
     """
 
     id: str
@@ -353,6 +355,9 @@ class Order(_Frozen):
     billing_state: str = ""
     billing_postcode: str = ""
     billing_country: str = ""
+    tracking_number: str | None = None
+    carrier: str | None = None
+    shipped_at: UtcDateTime | None = None
     meta: dict[str, str] = Field(default_factory=dict)
     source: SourceRef | None = None
 

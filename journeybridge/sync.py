@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from journeybridge.actions import STAGE_KINDS, action_values, next_action, stage_day
 from journeybridge.adapters import open_adapter
 from journeybridge.adapters.protocol import (
     DesiredState,
@@ -411,6 +412,7 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
     keys, result = _classify(store, shop.name, config, now, progress)
     stages, since, segments = result.stages, result.since, result.segments
     expected = result.next_order_expected
+    with_actions = config.actions.write_back
     out = _Outcome(people=len(keys))
     out.counts.update(stage.value for stage in stages)
     store.clear_pending(shop.name)
@@ -428,6 +430,8 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
             changed: dict[str, StageRow] = {}
             movers: list[int] = []
             items: list[PlanItem] = []
+            actions = _ActionChunk(config, shop, store, [p.key for p in chunk],
+                                   result.classifications(list(rows)) if with_actions else [])
             for i, person in zip(rows, chunk):
                 stage, before = stages[i], known.get(person.key)
                 if before is not None and before.stage == stage.value:
@@ -441,7 +445,9 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
                     person_key=person.key, stage=stage.value, label=config.stages.label(stage),
                     since=date.fromisoformat(row.since), segments=row.segments,
                     is_guest=person.key.startswith("guest:"),
-                    values={"next_order_expected": _day_or_empty(expected[i], zone)})
+                    values={"next_order_expected": _day_or_empty(expected[i], zone),
+                            **(actions.values(i - rows.start, row.since, zone, now)
+                               if with_actions else {})})
                 items.append(PlanItem(desired, json.loads(person.target or "{}"),
                                       json.loads(person.held or "{}")))
             transitions = []
@@ -481,6 +487,33 @@ def _decide_and_write(config: Config, shop: ShopConfig, store: StateStore,
             progress.finish()
     out.changed += store.stages_without_people(shop.name)
     return out
+
+
+class _ActionChunk:
+    """The next actions of one chunk of people, as the values written back
+    (:func:`journeybridge.actions.action_values`), from their journeys read from the store."""
+
+    def __init__(self, config: Config, shop: ShopConfig, store: StateStore,
+                 keys: Sequence[str], classifications: Sequence[Classification]) -> None:
+        self.config = config
+        self.keys = list(keys)
+        self.classifications = list(classifications)
+        self.journeys: dict[str, Journey] = {}
+        if not self.classifications:
+            return
+        self.journeys.update((j.key, j) for j in shop_journeys(store, shop, self.keys))
+
+    def values(self, index: int, since: str, zone: ZoneInfo, now: datetime
+               ) -> dict[str, str]:
+        """The written values of the ``index``-th person of the chunk, whose stage the store
+        records since ``since``."""
+        journey = self.journeys.get(self.keys[index])
+        if journey is None:
+            return action_values(None)
+        classification = self.classifications[index]
+        if classification.stage.value in STAGE_KINDS:
+            classification = stage_day(classification, date.fromisoformat(since), zone)
+        return action_values(next_action(journey, classification, now, self.config.actions))
 
 
 def _write(store: StateStore, shop: str, adapter: ShopAdapter, writes: Sequence[Write],

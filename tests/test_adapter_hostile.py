@@ -181,6 +181,8 @@ def test_hostile_prestashop_records_are_skipped_and_good_ones_pulled() -> None:
               dict(base_order, id=52, id_customer="²")]
     _presta(responses.mock, "orders", orders)
     _presta(responses.mock, "order_histories", [])
+    _presta(responses.mock, "order_carriers", [])
+    _presta(responses.mock, "carriers", [])
     cart = {"id": 61, "id_customer": "2", "id_currency": "1", "date_add": "2026-11-02 10:00:00",
             "date_upd": "2026-11-02 10:00:00",
             "associations": {"cart_rows": [{"id_product": "1", "quantity": "²"}]}}

@@ -187,6 +187,10 @@ COMMANDS: dict[str, tuple[list[str], Inject]] = {
                           _at("journeybridge.sources.sandbox_shop", _raise)),
     "backtest": (["backtest", "--config", "{config}"],
                  _at("journeybridge.sources.shop_journeys", _raise)),
+    "actions": (["actions", "--config", "{config}"],
+                _at("journeybridge.sources.shop_journeys", _raise)),
+    "actions --sandbox": (["actions", "--sandbox", "50"],
+                          _at("journeybridge.sources.sandbox_shop", _raise)),
 }
 
 

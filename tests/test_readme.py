@@ -42,3 +42,11 @@ def test_the_prestashop_example_loads(tmp_path: Path) -> None:
     path.write_text(example, encoding="utf-8")
     config = load_config(path)
     assert config.shops["presta"].platform == "prestashop"
+
+
+def test_the_actions_example_loads(tmp_path: Path) -> None:
+    example = next(block for block in _toml_blocks() if block.lstrip().startswith("[actions]"))
+    path = tmp_path / "config.toml"
+    path.write_text(example, encoding="utf-8")
+    settings = load_config(path).actions
+    assert settings.review_delay_days == 7 and len(settings.enabled) == 8

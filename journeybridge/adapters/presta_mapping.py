@@ -261,9 +261,25 @@ class PrestaMapping:
     default_currency: str = "EUR"
     countries: dict[str, str] = field(default_factory=dict)
     genders: dict[str, str] = field(default_factory=lambda: dict(STOCK_GENDERS))
+    carriers: dict[str, str] = field(default_factory=dict)
+    """Carrier ids to names, where the key may read ``carriers``."""
 
     def __post_init__(self) -> None:
         self._zone = ZoneInfo(self.timezone)
+
+    def shipment(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, str | None]:
+        """An order's tracking number and carrier from its ``order_carriers`` rows: the
+        newest row with a tracking number (else the newest row). The carrier is its name
+        from :attr:`carriers`, None where the name is unknown; an empty tracking number is
+        None."""
+        if not rows:
+            return {}
+        ordered = sorted(rows, key=lambda r: int(record_id(r.get("id")) or 0))
+        tracked = [r for r in ordered if str(r.get("tracking_number") or "").strip()]
+        row = (tracked or ordered)[-1]
+        number = str(row.get("tracking_number") or "").strip() or None
+        carrier = self.carriers.get(record_id(row.get("id_carrier")) or "") or None
+        return {"tracking_number": number, "carrier": carrier}
 
     # -- dates --------------------------------------------------------------------------------
 

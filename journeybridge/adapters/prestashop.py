@@ -97,6 +97,7 @@ from journeybridge.adapters.presta_xml import (
 from journeybridge.adapters.protocol import (
     AdapterBase,
     CheckStep,
+    DesiredState,
     PlanItem,
     PullPage,
     PullResult,
@@ -139,6 +140,8 @@ P = TypeVar("P")
 ID_CHUNK = 100
 """Ids per ``filter[id]=[a|b|...]`` request."""
 HISTORY_FIELDS = "[id,id_order,id_order_state,date_add]"
+SHIPMENT_FIELDS = "[id,id_order,id_carrier,tracking_number]"
+"""What is read of ``order_carriers``: an order's carrier and tracking number."""
 EVENT_PAGES = {
     "CompleteRegistration": "/index.php?controller=authentication",
     "Subscribe": "/",
@@ -181,7 +184,7 @@ class PullReport:
 
 @dataclass(frozen=True)
 class GroupWrite:
-    """Put one customer row into ``group`` (a name) and its ``segments`` groups (names), and
+    """Put one customer row into ``group`` (a name) and its ``also`` groups (names), and
     out of the other journey groups. ``groups`` and ``date_upd`` are the row as the pull saw
     it."""
 
@@ -191,7 +194,8 @@ class GroupWrite:
     groups: tuple[str, ...]
     date_upd: datetime | None
     is_guest: bool = False
-    segments: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
+    """Further managed groups the row joins (its segments' groups, its next action's group)."""
 
 
 @dataclass
@@ -242,6 +246,7 @@ class PrestaShopAdapter(AdapterBase):
         incremental_overlap: timedelta = timedelta(minutes=5),
         stage_groups: Mapping[str, str] | None = None,
         segment_groups: Mapping[str, str] | None = None,
+        action_groups: Mapping[str, str] | None = None,
         write_guests: bool = True,
         fresh_seconds: float = 600.0,
     ) -> None:
@@ -260,6 +265,7 @@ class PrestaShopAdapter(AdapterBase):
         self.state_overrides = dict(state_overrides or {})
         self.stage_groups = dict(stage_groups or {})
         self.segment_groups = dict(segment_groups or {})
+        self.action_groups = dict(action_groups or {})
         self.write_guests = write_guests
         self.own_meta_prefix = ""
         self.fresh_seconds = fresh_seconds
@@ -274,6 +280,7 @@ class PrestaShopAdapter(AdapterBase):
         self._groups: dict[str, str] = {}
         self._addresses: dict[str, Address] = {}
         self._homes: dict[str, Address | None] = {}
+        self._shipments_readable = True
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -425,6 +432,16 @@ class PrestaShopAdapter(AdapterBase):
             if cid and len(iso) == 2:
                 countries[cid] = iso.upper()
         self.mapping.countries = countries
+        carriers = {}
+        try:
+            for raw in self.list_records("carriers", {"display": "[id,name]"}):
+                cid, name = record_id(raw.get("id")), str(raw.get("name") or "").strip()
+                if cid and name:
+                    carriers[cid] = name
+        except PermissionDenied:
+            log.info("the key may not read carriers: tracking numbers come without the "
+                     "carrier's name")
+        self.mapping.carriers = carriers
         self._lookups_loaded = True
 
     # -- addresses ------------------------------------------------------------------------
@@ -586,7 +603,36 @@ class PrestaShopAdapter(AdapterBase):
                                kind="prestashop order history", skipped=report.skipped,
                                seen=seen)
 
-    def _histories_of(self, order_ids: Collection[str]) -> Iterator[Any]:
+    def _shipments(self, params: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """``order_carriers`` rows (carrier and tracking number) by order id; nothing when
+        the key may not read them (said once in the log)."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        if not self._shipments_readable:
+            return found
+        try:
+            for rows in self.pages("order_carriers", {"display": SHIPMENT_FIELDS,
+                                                      "sort": "[id_ASC]", **params},
+                                   self.history_page_size):
+                for row in _dicts(rows):
+                    oid = record_id(row.get("id_order"))
+                    if oid is not None:
+                        found.setdefault(oid, []).append(row)
+        except PermissionDenied:
+            if self._shipments_readable:
+                log.info("the key may not read order_carriers: orders come without "
+                         "tracking numbers")
+            self._shipments_readable = False
+        return found
+
+    def _shipments_by_ids(self, order_ids: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+        wanted = sorted(set(order_ids), key=int)
+        found: dict[str, list[dict[str, Any]]] = {}
+        for start in range(0, len(wanted), ID_CHUNK):
+            chunk = wanted[start:start + ID_CHUNK]
+            found.update(self._shipments({"filter[id_order]": f"[{'|'.join(chunk)}]"}))
+        return found
+
+    def _histories_of(self, order_ids: Collection[str]) -> Iterator[dict[str, Any]]:
         wanted = sorted(set(order_ids), key=int)
         for start in range(0, len(wanted), ID_CHUNK):
             chunk = wanted[start:start + ID_CHUNK]
@@ -608,33 +654,38 @@ class PrestaShopAdapter(AdapterBase):
         return found
 
     def _orders_with_histories(self, params: Mapping[str, Any], report: PullReport
-                               ) -> Iterator[tuple[list[Any], dict[str, list[dict[str, Any]]]]]:
-        """Pages of orders, each with the history rows of its orders, read in the same worker
-        (``filter[id_order]=[first,last]``): memory stays one page deep."""
+                               ) -> Iterator[tuple[list[Any], dict[str, list[dict[str, Any]]],
+                                                   dict[str, list[dict[str, Any]]]]]:
+        """Pages of orders, each with the history rows and ``order_carriers`` rows of its
+        orders, read in the same worker (``filter[id_order]=[first,last]``): memory stays one
+        page deep."""
 
         def fetch(offset: int) -> tuple[int, tuple[list[Any],
+                                                   dict[str, list[dict[str, Any]]],
                                                    dict[str, list[dict[str, Any]]]]]:
             page = self._list("orders", {**params, "limit": f"{offset},{self.page_size}"})
             ids = [int(i) for i in (record_id(r.get("id")) for r in _dicts(page)) if i]
             histories: dict[str, list[dict[str, Any]]] = {}
+            shipments: dict[str, list[dict[str, Any]]] = {}
             if ids:
+                shipments = self._shipments({"filter[id_order]": f"[{min(ids)},{max(ids)}]"})
                 span = {"display": HISTORY_FIELDS, "sort": "[id_ASC]",
                         "filter[id_order]": f"[{min(ids)},{max(ids)}]"}
                 for rows in self.pages("order_histories", span, self.history_page_size):
                     for row in rows:  # a row of no order is kept under "" to be reported
                         oid = record_id(row.get("id_order")) if isinstance(row, dict) else None
                         histories.setdefault(oid or "", []).append(row)
-            return len(page), (page, histories)
+            return len(page), (page, histories, shipments)
 
         seen: set[str] = set()
-        for page, fetched in self._paginate(fetch, self.page_size, "orders"):
+        for page, fetched, shipments in self._paginate(fetch, self.page_size, "orders"):
             histories: dict[str, list[dict[str, Any]]] = {}
             for oid, rows in fetched.items():
                 for row in self._history_rows(rows, report, seen):
                     histories.setdefault(oid, []).append(row)
             histories.pop("", None)
             report.histories += sum(len(rows) for rows in histories.values())
-            yield page, histories
+            yield page, histories, shipments
 
     def iter_orders(self, report: PullReport | None = None, *, since: datetime | None = None,
                     until: datetime | None = None) -> Iterator[Order]:
@@ -646,7 +697,8 @@ class PrestaShopAdapter(AdapterBase):
             self.load_lookups()
         window = self._window(since, until or datetime.now(timezone.utc))
         seen: set[str] = set()
-        batches: Iterable[tuple[list[Any], dict[str, list[dict[str, Any]]]]]
+        batches: Iterable[tuple[list[Any], dict[str, list[dict[str, Any]]],
+                                dict[str, list[dict[str, Any]]]]]
         if since is None:
             batches = self._orders_with_histories({"display": "full", **window}, report)
         else:
@@ -658,16 +710,18 @@ class PrestaShopAdapter(AdapterBase):
             ids = {i for i in (record_id(r.get("id")) for r in _dicts(listed)) if i}
             self._missing_rows((record_id(r.get("id_customer")) or ""
                                 for r in _dicts(listed)), report)
-            batches = [(listed, self._histories(ids, report))]
-        for raws, histories in batches:
+            batches = [(listed, self._histories(ids, report), self._shipments_by_ids(ids))]
+        for raws, histories, shipments in batches:
             self._order_addresses(raws)
 
-            def convert(raw: dict[str, Any], histories: Mapping[str, Any] = histories
-                        ) -> Order:
+            def convert(raw: dict[str, Any], histories: Mapping[str, Any] = histories,
+                        shipments: Mapping[str, Any] = shipments) -> Order:
                 oid = record_id(raw.get("id")) or ""
                 row = self._rows.get(record_id(raw.get("id_customer")) or "")
-                return self.mapping.order(raw, row, histories.get(oid, ()),
-                                          self._order_address(raw))
+                order = self.mapping.order(raw, row, histories.get(oid, ()),
+                                           self._order_address(raw))
+                shipment = self.mapping.shipment(shipments.get(oid, ()))
+                return order.model_copy(update=shipment) if shipment else order
 
             for order in self._convert(raws, convert, report, seen, "orders"):
                 report.orders += 1
@@ -786,6 +840,23 @@ class PrestaShopAdapter(AdapterBase):
                                   if names.get(g) in managed})}
         return target, held
 
+    def _managed(self) -> set[str]:
+        """The names of the groups this adapter puts people in and out of: the stage groups,
+        the segment groups (where on) and the next-action groups."""
+        return set(self.stage_groups.values()) | set(self.segment_groups.values()) | \
+            set(self.action_groups.values())
+
+    def _wanted_names(self, desired: DesiredState) -> tuple[str, tuple[str, ...]]:
+        """The stage group of ``desired`` and the further groups it joins: its segments'
+        groups (where segment groups are on) and the group of its next action (the value
+        ``next_action`` names a kind of ``action_groups``; none when it is empty)."""
+        stage = self.stage_groups.get(desired.stage, desired.label)
+        also = {self.segment_groups[s] for s in desired.segments if s in self.segment_groups}
+        action = self.action_groups.get(desired.values.get("next_action", ""))
+        if action:
+            also.add(action)
+        return stage, tuple(sorted(also - {stage}))
+
     def plan(self, items: Iterable[PlanItem]) -> tuple[list[Write], int]:
         """One write per customer row whose groups do not hold exactly the person's journey
         group (their stage's group in, the other journey groups out, every other group
@@ -806,24 +877,17 @@ class PrestaShopAdapter(AdapterBase):
             if not rows:
                 unwritable += 1
                 continue
-            name = self.stage_groups.get(desired.stage, desired.label)
-            segments = sorted({self.segment_groups[s] for s in desired.segments
-                               if s in self.segment_groups} - {name})
-            wanted = [id_of.get(n) for n in (name, *segments)]
+            name, also = self._wanted_names(desired)
+            wanted = [id_of.get(n) for n in (name, *also)]
             for row in rows:
                 groups = [str(g) for g in row.get("groups", ())]
                 if None not in wanted and groups == _target_groups(
                         groups, managed_ids, [w for w in wanted if w is not None]):
                     continue
                 writes.append(Write(desired.person_key, "customer", str(row["id"]),
-                                    {"group": name, "segments": segments,
+                                    {"group": name, "also": list(also),
                                      "target": dict(item.target)}))
         return writes, unwritable
-
-    def _managed(self) -> set[str]:
-        """The names of the groups journeybridge manages: every stage's and (opt-in) every
-        segment's."""
-        return set(self.stage_groups.values()) | set(self.segment_groups.values())
 
     def apply(self, writes: Sequence[Write]) -> ApplyReport:
         """Create missing journey groups, then read-modify-write each row (see
@@ -838,8 +902,8 @@ class PrestaShopAdapter(AdapterBase):
         failed = {line.split(":", 1)[0].removeprefix("customer ") for line in done.failed}
         id_of = {name: gid for gid, name in self._groups.items()}
         managed_ids = {id_of[name] for name in managed if name in id_of}
-        wanted_of = {w.record_id: [gid for gid in (id_of.get(n) for n in (
-                         str(w.values["group"]), *w.values.get("segments", ()))) if gid]
+        wanted_of = {w.record_id: [id_of[n] for n in (str(w.values["group"]),
+                                                      *w.values.get("also", ())) if n in id_of]
                      for w in writes if w.record_id not in failed}
         for write in writes:
             if write.person_key in report.updates:
@@ -965,8 +1029,7 @@ class PrestaShopAdapter(AdapterBase):
         before = self.client.requests_sent
         if not writes:
             return report
-        managed = set(journey_groups or ()) | {g for w in writes for g in (w.group,
-                                                                            *w.segments)}
+        managed = set(journey_groups or ()) | {n for w in writes for n in (w.group, *w.also)}
         id_of = self.ensure_groups(managed, report)
         managed_ids = set(id_of.values())
         self._verify_fresh(writes)
@@ -974,7 +1037,7 @@ class PrestaShopAdapter(AdapterBase):
         with ThreadPoolExecutor(max_workers=self.concurrency,
                                 thread_name_prefix="journeybridge-write") as pool:
             futures = [(w, pool.submit(self._write_one, w,
-                                       [id_of[g] for g in (w.group, *w.segments)], managed_ids))
+                                       [id_of[n] for n in (w.group, *w.also)], managed_ids))
                        for w in writes]
             for write, future in futures:
                 try:
@@ -1104,10 +1167,10 @@ def _group_write(write: Write) -> GroupWrite:
     upd = row.get("date_upd")
     return GroupWrite(person_key=write.person_key, customer_id=write.record_id,
                       group=str(write.values["group"]),
-                      segments=tuple(str(s) for s in write.values.get("segments", ())),
                       groups=tuple(str(g) for g in row.get("groups", ())),
                       date_upd=datetime.fromisoformat(upd) if upd else None,
-                      is_guest=bool(row.get("guest")))
+                      is_guest=bool(row.get("guest")),
+                      also=tuple(str(g) for g in write.values.get("also", ())))
 
 
 

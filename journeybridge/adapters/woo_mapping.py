@@ -9,6 +9,7 @@ default instead of failing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -152,6 +153,47 @@ class WooMapping:
             if isinstance(key, str) and isinstance(value, (str, int, float, bool)):
                 found[key] = str(value)
         return found
+
+    def shipment(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """An order's tracking number, carrier and shipping time from the meta of the common
+        shipment-tracking plugins (WooCommerce core keeps none): ``_wc_shipment_tracking_items``
+        (WooCommerce Shipment Tracking, Advanced Shipment Tracking: a list of items, the last
+        one with a tracking number wins), the older single keys ``_tracking_number``,
+        ``_tracking_provider`` / ``_custom_tracking_provider``, ``_date_shipped``, and YITH's
+        ``ywot_tracking_code`` / ``ywot_carrier_name``. Empty when there is none."""
+        entries = record.get("meta_data")
+        if not isinstance(entries, list):
+            return {}
+        meta = {e.get("key"): e.get("value") for e in entries
+                if isinstance(e, dict) and isinstance(e.get("key"), str)}
+        items = meta.get("_wc_shipment_tracking_items")
+        if isinstance(items, str) and items.strip().startswith("["):
+            try:
+                items = json.loads(items)
+            except ValueError:
+                items = None
+        found: Mapping[str, Any] | None = None
+        if isinstance(items, list):
+            tracked = [i for i in items if isinstance(i, dict) and text(i.get("tracking_number"))]
+            found = tracked[-1] if tracked else None
+        if found is None and text(meta.get("_tracking_number")):
+            found = {"tracking_number": meta.get("_tracking_number"),
+                     "tracking_provider": meta.get("_tracking_provider"),
+                     "custom_tracking_provider": meta.get("_custom_tracking_provider"),
+                     "date_shipped": meta.get("_date_shipped")}
+        if found is None and text(meta.get("ywot_tracking_code")):
+            found = {"tracking_number": meta.get("ywot_tracking_code"),
+                     "custom_tracking_provider": meta.get("ywot_carrier_name")}
+        if found is None:
+            return {}
+        carrier = text(found.get("custom_tracking_provider")) or \
+            text(found.get("tracking_provider"))
+        shipped = None
+        stamp = text(found.get("date_shipped"))
+        if stamp.isdigit() and 0 < int(stamp) < 7_258_118_400:  # before 2200
+            shipped = datetime.fromtimestamp(int(stamp), timezone.utc)
+        return {"tracking_number": text(found.get("tracking_number"))[:100],
+                "carrier": carrier[:100] or None, "shipped_at": shipped}
 
     def _source(self, resource: str, record_id: str) -> dict[str, Any]:
         """The record's SourceRef, as data validated with the record (one validation)."""
@@ -297,6 +339,7 @@ class WooMapping:
                 "meta": {k: v for k, v in self._meta(raw).items()
                          if k.startswith(self.meta_prefix)
                          or k in ("_meta_event_id", "meta_event_id")},
+                **self.shipment(raw),
                 "source": self._source("order", order_id),
             },
             label,

@@ -73,6 +73,11 @@ _CUM_QTY = list(itertools.accumulate([75, 20, 5]))
 _PAYMENTS = (("ideal", "iDEAL"), ("ideal", "iDEAL"), ("bacs", "Bankoverschrijving"),
              ("paypal", "PayPal"), ("bancontact", "Bancontact"))
 _PAID_CODES = (PROCESSING_CODE, COMPLETED_CODE, REFUNDED_CODE, TRASH_CODE)
+#: Carriers of tracked shipments: slug (as shipment-tracking plugins store it), the tracking
+#: number's prefix and its count of digits.
+SHIPPERS = (("postnl", "3SJBNL", 9), ("dhl", "JVGL", 14), ("dpd", "0", 13), ("ups", "1Z", 16))
+#: The share of completed orders whose shipment has a tracking number.
+SHIPMENT_TRACKED_SHARE = 0.6
 
 
 class Deriver:
@@ -101,6 +106,22 @@ class Deriver:
         """The generator of one record: the same for the same seed, kind and key."""
         digest = hashlib.blake2b(f"{self.seed}/{kind}/{key}".encode(), digest_size=8).digest()
         return random.Random(int.from_bytes(digest, "big"))
+
+    def shipment(self, k: int, code: int, completed: int | None
+                 ) -> tuple[str, str, int] | None:
+        """The shipment of order index ``k`` in status ``code`` (completed at ``completed``),
+        as a shop with a shipment-tracking habit records it: carrier slug, tracking number
+        and the day shipped (rel. seconds, midnight UTC); None for most orders that were not
+        completed and for the share shipped untracked. Both platforms serve the same one."""
+        if code not in (COMPLETED_CODE, TRASH_CODE) or completed is None:
+            return None
+        rng = self.rng("shipment", k)
+        if rng.random() >= SHIPMENT_TRACKED_SHARE:
+            return None
+        slug, prefix, digits = SHIPPERS[rng.randrange(len(SHIPPERS))]
+        number = prefix + "".join(str(rng.randrange(10)) for _ in range(digits))
+        shipped = completed - 86_400
+        return slug, number, shipped - (shipped + self.origin) % 86_400
 
     # ---------------------------------------------------------------- derived arrays
     def order_customer_ids(self) -> IntArray:
@@ -338,6 +359,17 @@ class Deriver:
             base = 2 * idx.n_people + 2 * k
             meta = [MetaEntry(base + 1, "_wp_trash_meta_status", "wc-completed"),
                     MetaEntry(base + 2, "_wp_trash_meta_time", str(self.origin + modified))]
+        # only orders generated completed shipped tracked (a later status write adds none)
+        shipment = self.shipment(k, code, completed) if status is OrderStatus.COMPLETED \
+            and generated_code == code else None
+        if shipment is not None:
+            slug, number, shipped = shipment
+            meta = [MetaEntry(2 * idx.n_people + 2 * k + 1, "_wc_shipment_tracking_items", [{
+                "tracking_provider": slug, "custom_tracking_provider": "",
+                "custom_tracking_link": "", "tracking_number": number,
+                "date_shipped": str(self.origin + shipped),
+                "tracking_id": hashlib.md5(number.encode(), usedforsecurity=False).hexdigest(),
+            }])]
         if change is not None and change.meta is not None:
             meta = list(change.meta)
         elif extra is not None:

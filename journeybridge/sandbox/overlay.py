@@ -33,6 +33,11 @@ class OrderChange:
     paid: int | None = None
     completed: int | None = None
     meta: list[MetaEntry] | None = None
+    dates_from: int | None = None
+    """The modification time the generated payment and completion dates derive from (the
+    one before the first write): a write keeps those dates unless it moves the status."""
+    status_from: int | None = None
+    """The generated status (before the first write)."""
 
 
 @dataclass
@@ -93,6 +98,9 @@ class Overlay:
                 self._generated = (idx.status[: idx.n_orders].copy(),
                                    idx.modified[: idx.n_orders].copy())
             change = self.orders.setdefault(k, OrderChange())
+            if change.dates_from is None:
+                change.dates_from = int(idx.modified[k])
+                change.status_from = int(idx.status[k])
             if code is not None:
                 old = int(idx.status[k])
                 self.status_log.append((k, code, when, state_tag))

@@ -182,6 +182,16 @@ ORDER_HISTORIES = Resource("order_histories", "order_history", "The Order histor
     _f("date_add", "date", syn=_D),
 ))
 
+ORDER_CARRIERS = Resource("order_carriers", "order_carrier", "The Order carriers", (
+    _f("id", "int"), _f("id_order", "int", "orders", _RID),
+    _f("id_carrier", "int", "carriers", _RID),
+    _f("id_order_invoice", "int", syn=_ID), _f("weight", "money", syn='format="isFloat"'),
+    _f("shipping_cost_tax_excl", "money", syn='format="isFloat"'),
+    _f("shipping_cost_tax_incl", "money", syn='format="isFloat"'),
+    _f("tracking_number", syn='format="isTrackingNumber"'),
+    _f("date_add", "date", syn=_D),
+))
+
 CARTS = Resource("carts", "cart", "Customer's carts", (
     _f("id", "int"),
     _f("id_address_delivery", "int", "addresses", _ID),
@@ -343,12 +353,11 @@ ALL_RESOURCE_NAMES: tuple[str, ...] = (
 )
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in (
-    ADDRESSES, CARTS, CONFIGURATIONS, COUNTRIES, CURRENCIES, CUSTOMERS, GROUPS, ORDER_DETAILS,
-    ORDER_HISTORIES, ORDER_STATES, ORDERS, PRODUCTS)}
+    ADDRESSES, CARTS, CONFIGURATIONS, COUNTRIES, CURRENCIES, CUSTOMERS, GROUPS, ORDER_CARRIERS,
+    ORDER_DETAILS, ORDER_HISTORIES, ORDER_STATES, ORDERS, PRODUCTS)}
 
 #: Descriptions of resources a key may be granted that the sandbox does not serve with data.
 EXTRA_DESCRIPTIONS = {"languages": "Shop languages",
-                      "order_carriers": "The Order carriers",
                       "order_payments": "The Order payments",
                       "shops": "Shops from multi-shop feature"}
 

@@ -24,6 +24,7 @@ from .presta_schema import (
     CUSTOMERS,
     GROUPS,
     LANG_ID,
+    ORDER_CARRIERS,
     ORDER_DETAILS,
     ORDER_HISTORIES,
     ORDER_STATES,
@@ -104,6 +105,7 @@ def make_tables(data: PrestaShopData) -> dict[str, Table]:
     return {
         "customers": _Customers(data), "orders": _Orders(data),
         "order_histories": _Histories(data), "order_states": _States(),
+        "order_carriers": _OrderCarriers(data),
         "carts": _Carts(data), "groups": _Groups(data), "currencies": _Currencies(),
         "configurations": _Configurations(data),
         "addresses": _Addresses(data), "order_details": _OrderDetails(data),
@@ -273,7 +275,8 @@ class _Orders(_DataTable):
             "delivery_date": shop_date(data.dt(ship_at)) if ship_at is not None else ZERO_DATE,
             "valid": "1" if state_flags(state).get("logable") else "0",
             "date_add": shop_date(o.date_created), "date_upd": shop_date(o.date_modified),
-            "shipping_number": "", "note": ORDER_NOTES[k % len(ORDER_NOTES)],
+            # the Webservice's getter reads it from the order's order_carriers row
+            "shipping_number": tracking_number(o), "note": ORDER_NOTES[k % len(ORDER_NOTES)],
             "id_shop_group": 1, "id_shop": 1,
             "secure_key": hex_key(pop.seed, "secure", cid),
             "payment": "Bank wire" if wire else "Payment by check",
@@ -298,6 +301,52 @@ class _Orders(_DataTable):
                 "unit_price_tax_incl": money(li.price), "unit_price_tax_excl": money(li.price),
             } for li in o.line_items]},
         }
+
+
+def tracking_number(order: Any) -> str:
+    """The tracking number of a population order's shipment ("" when untracked): the one its
+    shipment-tracking meta carries, so both platforms serve the same shipment."""
+    for entry in order.meta_data:
+        if entry.key == "_wc_shipment_tracking_items" and isinstance(entry.value, list):
+            numbers = [str(i.get("tracking_number") or "") for i in entry.value
+                       if isinstance(i, dict)]
+            return next((n for n in reversed(numbers) if n), "")
+    return ""
+
+
+class _OrderCarriers(_DataTable):
+    """One carrier row per order (an order gets it when it is validated), with the tracking
+    number once the order shipped tracked; its id is the order's, as in a shop that never
+    split a shipment."""
+
+    resource = ORDER_CARRIERS
+
+    def ids(self) -> IdArray:
+        return self.data.visible_orders() + FIRST_ORDER_ID
+
+    def column(self, name: str) -> npt.NDArray[Any] | None:
+        data, pop = self.data, self.data.population
+        ks = data.visible_orders()
+        if name in ("id", "id_order"):
+            return ks + FIRST_ORDER_ID
+        if name == "date_add":
+            created, _m, _s, _c = pop.order_index_arrays()
+            return data.utc_seconds(created[ks])
+        return None
+
+    def record(self, rid: int) -> Record | None:
+        data, pop = self.data, self.data.population
+        k = rid - FIRST_ORDER_ID
+        if k < 0 or k >= pop.order_count_all or data.current_states()[k] == 0:
+            return None
+        o = pop.order(rid)
+        if o is None or o.status in (OrderStatus.CHECKOUT_DRAFT, OrderStatus.TRASH):
+            return None
+        return {"id": rid, "id_order": rid, "id_carrier": 2,
+                "id_order_invoice": rid if o.date_paid is not None else 0,
+                "weight": money(0), "shipping_cost_tax_excl": money(o.shipping_total),
+                "shipping_cost_tax_incl": money(o.shipping_total),
+                "tracking_number": tracking_number(o), "date_add": shop_date(o.date_created)}
 
 
 class _Histories(_DataTable):
