@@ -17,6 +17,7 @@ from journeybridge.model import Journey
 from journeybridge.stages.facts import PersonFacts, facts_of
 from journeybridge.stages.features import FEATURES, features_of
 from journeybridge.stages.phases import VOCABULARIES, Stage, stage_label
+from journeybridge.stages.rfm import RFM_GROUPS, RfmScore, rfm_scores
 from journeybridge.stages.rhythm import ChurnModel, GapGates, fit_churn_model, gap_gates
 from journeybridge.stages.rules import Classification, Reason, decide_table
 from journeybridge.stages.segments import Segment, SegmentRuleError, parse_segments, segments_for
@@ -25,11 +26,13 @@ from journeybridge.stages.table import FactsTable
 
 __all__ = [
     "FEATURES",
+    "RFM_GROUPS",
     "VOCABULARIES",
     "ChurnModel",
     "Classification",
     "GapGates",
     "Reason",
+    "RfmScore",
     "Segment",
     "SegmentRuleError",
     "ShopRhythm",
@@ -39,6 +42,7 @@ __all__ = [
     "classify_all",
     "measure_shop",
     "parse_segments",
+    "rfm_scores",
     "stage_label",
 ]
 
@@ -118,8 +122,9 @@ def classify_all(
     probabilities = model.probabilities(table, settings.horizon_days)
     results = decide_table(table, gates, settings, probabilities, model.note).classifications()
     if parsed:
+        scores = rfm_scores(facts)
         results = [
             result.model_copy(update={"segments": segments_for(
-                parsed, features_of(journey, person_facts, result.stage.value))})
-            for result, journey, person_facts in zip(results, journeys, facts)]
+                parsed, features_of(journey, person_facts, result.stage.value, score))})
+            for result, journey, person_facts, score in zip(results, journeys, facts, scores)]
     return results

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from journeybridge.model import Journey, OrderStatus
 from journeybridge.stages.facts import PersonFacts
+from journeybridge.stages.rfm import RfmScore
 
 __all__ = ["FEATURES", "FeatureValue", "features_of"]
 
@@ -33,11 +34,17 @@ FEATURES: dict[str, str] = {
     "registered": "has a customer account",
     "open_carts": "carts without an order",
     "stage": "the stage decided for the person (e.g. 'loyalty')",
+    "recency_score": "RFM recency score 1-5 by the shop's quintiles (None without a purchase)",
+    "frequency_score": "RFM frequency score 1-5 by the shop's quintiles (None without one)",
+    "monetary_score": "RFM monetary score 1-5 by the shop's quintiles (None without one)",
+    "rfm_group": "the named RFM group, e.g. 'Champions', 'At risk' ('' without a purchase)",
 }
 
 
-def features_of(journey: Journey, facts: PersonFacts, stage: str) -> dict[str, FeatureValue]:
-    """The feature values of one person (keys as in :data:`FEATURES`)."""
+def features_of(journey: Journey, facts: PersonFacts, stage: str,
+                rfm: RfmScore | None = None) -> dict[str, FeatureValue]:
+    """The feature values of one person (keys as in :data:`FEATURES`); the RFM features come
+    from ``rfm`` (scored against the whole shop, see :mod:`.rfm`), None/'' without it."""
     now = facts.now
     paid = [o for o in facts.orders if o.status.is_paid]
     products: set[str] = set()
@@ -75,4 +82,8 @@ def features_of(journey: Journey, facts: PersonFacts, stage: str) -> dict[str, F
         "registered": not person.is_guest,
         "open_carts": len(facts.open_carts),
         "stage": stage,
+        "recency_score": rfm.recency if rfm else None,
+        "frequency_score": rfm.frequency if rfm else None,
+        "monetary_score": rfm.monetary if rfm else None,
+        "rfm_group": rfm.group if rfm else "",
     }
