@@ -48,6 +48,10 @@ def demo(size: int, seed: int, examples: int) -> None:
         click.echo("")
         click.echo(output.explain_journey(journey, classification, max_touchpoints=8))
     click.echo(f"\nDone in {time.perf_counter() - started:.1f} s.")
+    click.echo(f"Next: the journey report of this shop (funnel, movement between stages, "
+               f"abandoned-cart recovery, retention, RFM groups) as one HTML page:\n"
+               f"  journeybridge report --sandbox {size}"
+               + (f" --seed {seed}" if seed != 1 else "") + " --out report.html")
 
 
 def schema_document() -> dict[str, Any]:
