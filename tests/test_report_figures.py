@@ -223,3 +223,13 @@ def test_naive_now_is_refused() -> None:
     journeys = _shop()
     with pytest.raises(ValueError, match="timezone-aware"):
         compute_figures(journeys, classify_all(journeys, now=NOW), NOW.replace(tzinfo=None))
+
+
+def test_stages_at_equals_classify_all() -> None:
+    from journeybridge.stages import stages_at
+    from tests.factories import generated_shop
+
+    journeys = generated_shop(5, 400, NOW)
+    for moment in (NOW, NOW - timedelta(days=70)):
+        assert stages_at(journeys, moment) == [r.stage for r in classify_all(journeys,
+                                                                             now=moment)]

@@ -47,7 +47,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from journeybridge.model import Journey, OrderStatus, TouchpointKind
-from journeybridge.stages import Classification, StageSettings, classify_all
+from journeybridge.stages import Classification, StageSettings, stages_at
 from journeybridge.stages.facts import PersonFacts, facts_of, status_as_of
 from journeybridge.stages.phases import VOCABULARIES, Stage
 from journeybridge.stages.rfm import RFM_GROUPS, RfmScore, rfm_cuts, rfm_scores
@@ -336,12 +336,12 @@ def _parse_at(text: str) -> datetime:
 
 # -- stages --------------------------------------------------------------------------------------
 
-Classifier = Callable[[datetime], list[Classification]]
+StagesAt = Callable[[datetime], Sequence[Stage]]
 
 
 def _stages(journeys: Sequence[Journey], results: Sequence[Classification], keep: set[int],
             now: datetime, transitions: Sequence[TransitionLike], labels: Mapping[str, str],
-            classify_at: Classifier) -> StagesSection:
+            classify_at: StagesAt) -> StagesSection:
     counts = Counter(results[i].stage.value for i in keep)
     now_rows = [StageCount(stage=s.value, label=labels[s.value], people=counts.get(s.value, 0))
                 for s in Stage]
@@ -366,7 +366,7 @@ def _stages(journeys: Sequence[Journey], results: Sequence[Classification], keep
             source = "log"
         else:
             then = classify_at(end)
-            tally = Counter(then[i].stage.value for i in keep if _known_by(firsts[i], end))
+            tally = Counter(then[i].value for i in keep if _known_by(firsts[i], end))
             week = {s.value: tally.get(s.value, 0) for s in Stage}
             source = "recomputed"
         weeks.append(WeekRow(week_end=end.date(), source=source, counts=week))
@@ -378,7 +378,7 @@ def _stages(journeys: Sequence[Journey], results: Sequence[Classification], keep
 
 def _movement(journeys: Sequence[Journey], results: Sequence[Classification], keep: set[int],
               now: datetime, transitions: Sequence[TransitionLike], labels: Mapping[str, str],
-              classify_at: Classifier) -> MovementSection:
+              classify_at: StagesAt) -> MovementSection:
     stages = [s.value for s in Stage]
     rows = ["(new)", *stages]
     index = {name: i for i, name in enumerate(rows)}
@@ -405,7 +405,7 @@ def _movement(journeys: Sequence[Journey], results: Sequence[Classification], ke
         source = "recomputed"
         then = classify_at(start)
         for i in keep:
-            was = then[i].stage.value if _known_by(_first_touch(journeys[i]), start) \
+            was = then[i].value if _known_by(_first_touch(journeys[i]), start) \
                 else "(new)"
             now_stage = results[i].stage.value
             if was == now_stage:
@@ -670,16 +670,16 @@ def compute_figures(
     next_actions: Mapping[str, int] | None = None,
     segment: str | None = None,
     labels: Mapping[str, str] | None = None,
-    classify_at: Classifier | None = None,
+    stages_then: StagesAt | None = None,
 ) -> Figures:
     """Every figure of the journey report as of ``now`` (timezone-aware), from ``journeys``,
     their ``results`` (same order, classified as of ``now``), the store's ``transitions``
     (any order; empty for a shop without a store) and ``next_actions`` (kind -> open actions;
     None when not computed). ``segment`` keeps only the people in that segment (a configured
     segment in their classification, or an RFM group name); RFM quintiles stay the whole
-    shop's. ``labels`` name the stages (default vocabulary by default). ``classify_at`` gives
-    everyone's classification as of an earlier moment (default: :func:`classify_all` with
-    ``settings``), for the weeks the log does not cover.
+    shop's. ``labels`` name the stages (default vocabulary by default). ``stages_then`` gives
+    everyone's stage as of an earlier moment (default: :func:`~journeybridge.stages.stages_at`
+    with ``settings``), for the weeks the log does not cover.
 
     Raises ValueError when ``results`` does not match ``journeys`` or ``now`` is naive."""
     moment = _utc(now)
@@ -698,14 +698,12 @@ def compute_figures(
         keep = {i for i, r in enumerate(results)
                 if segment in r.segments or (scores[i] is not None
                                              and scores[i].group == segment)}  # type: ignore[union-attr]
-    cache: dict[datetime, list[Classification]] = {}
+    cache: dict[datetime, Sequence[Stage]] = {}
 
-    def at(when: datetime) -> list[Classification]:
+    def at(when: datetime) -> Sequence[Stage]:
         if when not in cache:
-            if classify_at is not None:
-                cache[when] = classify_at(when)
-            else:
-                cache[when] = classify_all(journeys, now=when, settings=settings)
+            cache[when] = (stages_then(when) if stages_then is not None
+                           else stages_at(journeys, when, settings))
         return cache[when]
 
     recent = moment - timedelta(days=PAIN_RECENT_DAYS)

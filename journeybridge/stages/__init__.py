@@ -44,6 +44,7 @@ __all__ = [
     "parse_segments",
     "rfm_scores",
     "stage_label",
+    "stages_at",
 ]
 
 
@@ -128,3 +129,17 @@ def classify_all(
                 parsed, features_of(journey, person_facts, result.stage.value, score))})
             for result, journey, person_facts, score in zip(results, journeys, facts, scores)]
     return results
+
+
+def stages_at(journeys: Sequence[Journey], now: datetime | None = None,
+              settings: StageSettings | None = None) -> list[Stage]:
+    """Each journey's stage at ``now``, exactly as :func:`classify_all` decides it (the shop's
+    rhythm measured from the same journeys), without building the reasons: for reports that
+    need only the stages at many moments."""
+    settings = settings or StageSettings()
+    moment = _now(now)
+    _, table = _table(journeys, moment, settings)
+    gates = gap_gates(table, settings)
+    model = fit_churn_model(table, settings)
+    probabilities = model.probabilities(table, settings.horizon_days)
+    return decide_table(table, gates, settings, probabilities, model.note).stages()
