@@ -233,3 +233,14 @@ def test_stages_at_equals_classify_all() -> None:
     for moment in (NOW, NOW - timedelta(days=70)):
         assert stages_at(journeys, moment) == [r.stage for r in classify_all(journeys,
                                                                              now=moment)]
+
+
+def test_what_to_do_next_names_the_people_to_reach(figures: Figures) -> None:
+    from journeybridge.report.render import highlights
+
+    lines = highlights(figures)
+    # 4 abandonments by people with an e-mail, 2 of them paid within 7 days
+    assert lines[0].startswith("4 carts and checkouts were left unpaid")
+    assert "50% were paid within 7 days" in lines[0]
+    # P3's failed payment (20 d) is the only one in 90 days, not paid since
+    assert lines[1].startswith("1 of the 1 failed payments of the last 90 days")

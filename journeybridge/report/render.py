@@ -14,7 +14,7 @@ from journeybridge.report.charts import CHARTS, render_charts
 from journeybridge.report.figures import RECOVERY_DEFINITIONS, Figures
 from journeybridge.stages.phases import VOCABULARIES, Stage
 
-__all__ = ["describe", "render_html", "render_json"]
+__all__ = ["describe", "highlights", "render_html", "render_json"]
 
 
 def _pct(value: float | None) -> str:
@@ -89,6 +89,43 @@ def describe(f: Figures, labels: Mapping[str, str] | None = None) -> dict[str, s
     }
 
 
+def highlights(f: Figures, labels: Mapping[str, str] | None = None) -> list[str]:
+    """A few plain sentences of what to do next, from the figures: the people a cart reminder,
+    payment help, a win-back or a thank-you would reach."""
+    names = _labels(labels)
+    now = {s.stage: s.people for s in f.stages.now}
+    out: list[str] = []
+    recovery = f.recovery
+    if recovery.with_email:
+        week = next((w for w in recovery.windows if w.days == 7), None)
+        rate = _pct(week.rate if week else None)
+        out.append(f"{recovery.with_email} carts and checkouts were left unpaid in the last "
+                   f"{recovery.period_days} days by people you can e-mail; {rate} were paid "
+                   f"within 7 days (reminded or not). A reminder within hours is the usual "
+                   f"first step; the source material expects about 10% to come back.")
+    if f.pain.recent.not_paid_since:
+        out.append(f"{f.pain.recent.not_paid_since} of the {f.pain.recent.failed_payments} "
+                   f"failed payments of the last {f.pain.recent_days} days were not followed "
+                   f"by any paid order: offer payment help (another method, a new link).")
+    at_risk, lapsed = now.get("at_risk", 0), now.get("lapsed", 0)
+    if at_risk or lapsed:
+        out.append(f"{at_risk} people are {names['at_risk']} and {lapsed} "
+                   f"{names['lapsed']}: a win-back message reaches them before they are lost.")
+    groups = {g.group: g.people for g in f.rfm.groups}
+    valuable = groups.get("Can't lose them", 0) + groups.get("At risk", 0)
+    if valuable:
+        out.append(f"{valuable} once-frequent buyers have not bought for a while (RFM groups "
+                   f"\"Can't lose them\" and \"At risk\"): worth a personal message first.")
+    fans = now.get("advocacy", 0) + groups.get("Champions", 0)
+    if fans:
+        out.append(f"{now.get('advocacy', 0)} people are in {names['advocacy']} and "
+                   f"{groups.get('Champions', 0)} buyers are RFM Champions: ask them for a "
+                   f"review or a referral.")
+    if not out:
+        out.append("Nothing stands out yet: the shop has too few people or orders.")
+    return out
+
+
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("journeybridge.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
@@ -104,6 +141,7 @@ def render_html(figures: Figures, labels: Mapping[str, str] | None = None) -> st
     template = _environment().get_template("report.html.j2")
     return template.render(f=figures, labels=names, charts=charts, chart_names=CHARTS,
                            sentences=describe(figures, names),
+                           highlights=highlights(figures, names),
                            definitions=RECOVERY_DEFINITIONS)
 
 
