@@ -132,7 +132,7 @@ def _stays(f: Figures, labels: dict[str, str]) -> str:
         ax.set_yticks(y, names)
         ax.invert_yaxis()
         ax.set_xlabel("days")
-        ax.legend(fontsize=7, frameon=False, loc="lower right")
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return _svg(fig, "Time spent per stage")
 
 
@@ -204,7 +204,7 @@ def _pain(f: Figures, labels: dict[str, str]) -> str:
                 label=f"last {p.recent_days} days")
         ax.set_yticks(y, names)
         ax.invert_yaxis()
-        ax.legend(fontsize=7, frameon=False, loc="lower right")
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return _svg(fig, "Pain points")
 
 
