@@ -191,6 +191,10 @@ COMMANDS: dict[str, tuple[list[str], Inject]] = {
                 _at("journeybridge.sources.shop_journeys", _raise)),
     "actions --sandbox": (["actions", "--sandbox", "50"],
                           _at("journeybridge.sources.sandbox_shop", _raise)),
+    "report": (["report", "--config", "{config}", "--out", "{dir}/report.html"],
+               _at("journeybridge.sources.shop_journeys", _raise)),
+    "report --sandbox": (["report", "--sandbox", "50", "--out", "{dir}/report.html"],
+                         _at("journeybridge.sources.sandbox_shop", _raise)),
 }
 
 

@@ -229,8 +229,8 @@ def test_cron_gets_progress_lines_for_every_phase(tmp_path: Path) -> None:
         assert events[0] == "run_started" and events[-1] == "run_finished"
         progress = [e for e in logs if e.get("event") == "progress"]
         phases = [e["phase"] for e in progress if e["state"] == "started"]
-        assert phases[:3] == ["pulling customers (full)", "pulling orders (full)",
-                              "pulling reviews (full)"]
+        assert phases[:4] == ["pulling customers (full)", "pulling orders (full)",
+                              "pulling refunds (full)", "pulling reviews (full)"]
         assert {"rebuilding people", "reading people", "classifying",
                 "deciding and writing"} <= set(phases)
         finished = {e["phase"]: e for e in progress if e["state"] == "finished"}

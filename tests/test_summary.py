@@ -23,7 +23,8 @@ from journeybridge.stages.table import FactsTable, micros
 from tests.factories import NOW, cart, customer, generated_shop, journey, order
 
 SEGMENTS = {"big": "total_spent > 100", "recent": "days_since_last_order < 60",
-            "nl": "country == 'NL' or newsletter"}
+            "nl": "country == 'NL' or newsletter", "champions": "rfm_group == 'Champions'",
+            "r5": "recency_score >= 4"}
 
 FACT_COLUMNS = ("shipped_at", "shipped_order", "trouble_at", "trouble_order",
                 "trouble_refunded", "flags", "review_at", "review_rating", "review_verified",

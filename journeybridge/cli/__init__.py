@@ -7,7 +7,8 @@ Each command parses its options, calls one library function and prints through
 Modules: :mod:`.core` (exit codes, the command class, the session that builds configuration
 and state store once), :mod:`.output` (everything printed), :mod:`.shops` (init, check, sync,
 journeys, status), :mod:`.people` (explain, backtest), :mod:`.events` (export-events),
-:mod:`.sandbox` (demo, sandbox, schema), :mod:`.actions` (actions).
+:mod:`.sandbox` (demo, sandbox, schema), :mod:`.actions` (actions), :mod:`.report`
+(report).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import click
 
 from journeybridge import __version__
-from journeybridge.cli import actions, events, people, sandbox, shops
+from journeybridge.cli import actions, events, people, report, sandbox, shops
 from journeybridge.cli.core import (
     EXIT_CONFIG,
     EXIT_LOCKED,
@@ -39,5 +40,5 @@ def main() -> None:
 
 
 for _command in (*sandbox.COMMANDS, *shops.COMMANDS, *people.COMMANDS, *events.COMMANDS,
-                 *actions.COMMANDS):
+                 *actions.COMMANDS, *report.COMMANDS):
     main.add_command(_command)

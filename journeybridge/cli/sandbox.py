@@ -59,6 +59,10 @@ def demo(size: int, seed: int, now_text: str | None, examples: int, verbose: boo
     click.echo("Next: `journeybridge sandbox` serves this shop (WooCommerce and PrestaShop) "
                "with keys to try init, check and sync on; `journeybridge init` starts the "
                "configuration for your own shop (README: \"Your own shop\").")
+    click.echo("The journey report of this shop (funnel, movement between stages, "
+               "abandoned-cart recovery, retention, RFM groups) as one HTML page:\n"
+               f"  journeybridge report --sandbox {size}"
+               + (f" --seed {seed}" if seed != 1 else "") + " --out report.html")
 
 
 def schema_document() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from journeybridge.model import Journey
 from journeybridge.stages.facts import PersonFacts, facts_of
 from journeybridge.stages.features import FEATURES, features_of
 from journeybridge.stages.phases import STAGE_GUIDE, VOCABULARIES, Stage, stage_label
+from journeybridge.stages.rfm import RFM_GROUPS, RfmScore, rfm_scores
 from journeybridge.stages.rhythm import ChurnModel, GapGates, fit_churn_model, gap_gates
 from journeybridge.stages.rules import Classification, Reason, decide_table
 from journeybridge.stages.segments import Segment, SegmentRuleError, parse_segments, segments_for
@@ -25,12 +26,14 @@ from journeybridge.stages.table import FactsTable
 
 __all__ = [
     "FEATURES",
+    "RFM_GROUPS",
     "STAGE_GUIDE",
     "VOCABULARIES",
     "ChurnModel",
     "Classification",
     "GapGates",
     "Reason",
+    "RfmScore",
     "Segment",
     "SegmentRuleError",
     "ShopRhythm",
@@ -40,7 +43,9 @@ __all__ = [
     "classify_all",
     "measure_shop",
     "parse_segments",
+    "rfm_scores",
     "stage_label",
+    "stages_at",
 ]
 
 
@@ -120,8 +125,23 @@ def classify_all(
     results = decide_table(table, gates, settings, probabilities, model.note,
                            drivers).classifications()
     if parsed:
+        scores = rfm_scores(facts)
         results = [
             result.model_copy(update={"segments": segments_for(
-                parsed, features_of(journey, person_facts, result.stage.value))})
-            for result, journey, person_facts in zip(results, journeys, facts)]
+                parsed, features_of(journey, person_facts, result.stage.value, score))})
+            for result, journey, person_facts, score in zip(results, journeys, facts, scores)]
     return results
+
+
+def stages_at(journeys: Sequence[Journey], now: datetime | None = None,
+              settings: StageSettings | None = None) -> list[Stage]:
+    """Each journey's stage at ``now``, exactly as :func:`classify_all` decides it (the shop's
+    rhythm measured from the same journeys), without building the reasons: for reports that
+    need only the stages at many moments."""
+    settings = settings or StageSettings()
+    moment = _now(now)
+    _, table = _table(journeys, moment, settings)
+    gates = gap_gates(table, settings)
+    model = fit_churn_model(table, settings)
+    probabilities = model.probabilities(table, settings.horizon_days)
+    return decide_table(table, gates, settings, probabilities, model.note).stages()

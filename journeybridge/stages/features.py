@@ -11,8 +11,9 @@ from typing import Any
 
 from journeybridge.model import Journey, OrderStatus
 from journeybridge.stages.facts import PersonFacts
+from journeybridge.stages.rfm import RfmScore
 
-__all__ = ["FEATURES", "FeatureValue", "feature_base", "features_at", "features_of"]
+__all__ = ["FEATURES", "FeatureValue", "feature_base", "features_at", "features_of", "rfm_input"]
 
 FeatureValue = int | float | str | bool | None | frozenset[str]
 
@@ -36,6 +37,10 @@ FEATURES: dict[str, str] = {
     "registered": "has a customer account",
     "open_carts": "carts without an order",
     "stage": "the stage decided for the person (e.g. 'loyalty')",
+    "recency_score": "RFM recency score 1-5 by the shop's quintiles (None without a purchase)",
+    "frequency_score": "RFM frequency score 1-5 by the shop's quintiles (None without one)",
+    "monetary_score": "RFM monetary score 1-5 by the shop's quintiles (None without one)",
+    "rfm_group": "the named RFM group, e.g. 'Champions', 'At risk' ('' without a purchase)",
 }
 
 
@@ -90,10 +95,12 @@ def _us(moment: datetime | None) -> int | None:
     return None if moment is None else (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-def features_at(base: Mapping[str, Any], now_us: int, stage: str) -> dict[str, FeatureValue]:
+def features_at(base: Mapping[str, Any], now_us: int, stage: str,
+                rfm: RfmScore | None = None) -> dict[str, FeatureValue]:
     """The feature values (keys as in :data:`FEATURES`) at ``now_us`` (microseconds since
-    1970 UTC) of a person whose :func:`feature_base` is ``base`` and whose stage is
-    ``stage``: the same values :func:`features_of` gives from their journey."""
+    1970 UTC) of a person whose :func:`feature_base` is ``base``, whose stage is ``stage``
+    and whose RFM scores are ``rfm`` (scored against the whole shop, see :mod:`.rfm`;
+    None/'' without): the same values :func:`features_of` gives from their journey."""
     out: dict[str, FeatureValue] = {k: v for k, v in base.items() if not k.startswith("_")}
     last, first, known = base["_last"], base["_first"], base["_known"]
     out["days_since_last_order"] = (now_us - last) // _DAY_US if last is not None else None
@@ -102,10 +109,26 @@ def features_at(base: Mapping[str, Any], now_us: int, stage: str) -> dict[str, F
     out["products"] = frozenset(base["products"])
     out["skus"] = frozenset(base["skus"])
     out["stage"] = stage
+    out["recency_score"] = rfm.recency if rfm else None
+    out["frequency_score"] = rfm.frequency if rfm else None
+    out["monetary_score"] = rfm.monetary if rfm else None
+    out["rfm_group"] = rfm.group if rfm else ""
     return out
 
 
-def features_of(journey: Journey, facts: PersonFacts, stage: str) -> dict[str, FeatureValue]:
-    """The feature values of one person (keys as in :data:`FEATURES`)."""
-    now = facts.now
-    return features_at(feature_base(journey, facts), _us(now) or 0, stage)
+def rfm_input(base: Mapping[str, Any], now_us: int) -> tuple[float, int, float] | None:
+    """What RFM scores a person by (days since the last purchase, purchases, money spent),
+    from their :func:`feature_base` at ``now_us``, exactly as
+    :func:`journeybridge.stages.rfm.rfm_values` gives it from their facts; None without a
+    purchase."""
+    last = base["_last"]
+    if last is None:
+        return None
+    return ((now_us - last) / 10**6) / 86_400.0, int(base["orders"]), float(base["total_spent"])
+
+
+def features_of(journey: Journey, facts: PersonFacts, stage: str,
+                rfm: RfmScore | None = None) -> dict[str, FeatureValue]:
+    """The feature values of one person (keys as in :data:`FEATURES`); the RFM features come
+    from ``rfm`` (scored against the whole shop, see :mod:`.rfm`), None/'' without it."""
+    return features_at(feature_base(journey, facts), _us(facts.now) or 0, stage, rfm)

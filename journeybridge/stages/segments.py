@@ -94,7 +94,7 @@ _TOKEN = re.compile(r"""\s*(?:
 )""", re.VERBOSE)
 
 _SET_FEATURES = {"products", "skus"}
-_TEXT_FEATURES = {"country", "stage"}
+_TEXT_FEATURES = {"country", "stage", "rfm_group"}
 _KEYWORDS = {"and", "or", "not", "in", "true", "false", "none"}
 
 

@@ -33,8 +33,9 @@ from pydantic import BaseModel
 
 from journeybridge.model import Journey
 from journeybridge.stages.facts import facts_of
-from journeybridge.stages.features import feature_base, features_at
+from journeybridge.stages.features import feature_base, features_at, rfm_input
 from journeybridge.stages.phases import Stage
+from journeybridge.stages.rfm import scores_of
 from journeybridge.stages.rhythm import fit_churn_model, gap_gates
 from journeybridge.stages.rules import Classification, StageTable, decide_table
 from journeybridge.stages.segments import Segment, parse_segments, segments_for
@@ -304,8 +305,9 @@ def classify_summaries(
     names: list[tuple[str, ...]]
     if parsed:
         now_us = table.now_us
-        names = [segments_for(parsed, features_at(base, now_us, stage.value))
-                 for base, stage in zip(bases, decided.stages())]
+        scores = scores_of([rfm_input(base, now_us) for base in bases])
+        names = [segments_for(parsed, features_at(base, now_us, stage.value, score))
+                 for base, stage, score in zip(bases, decided.stages(), scores)]
     else:
         names = [()] * position
     return ShopClassification(decided, names)
