@@ -5,6 +5,7 @@ to the command."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -46,7 +47,9 @@ def test_the_sandbox_report_and_segment_filter(tmp_path: Path) -> None:
     assert data["segment"] == "New"
     assert data["rfm"]["buyers"] == data["people"] == next(
         g["people"] for g in data["rfm"]["groups"] if g["group"] == "New")
-    assert data["actions"] == {"computed": False, "by_kind": {}}
+    # the open next actions of the segment's people only
+    assert data["actions"]["computed"] and sum(data["actions"]["by_kind"].values()) <= \
+        data["people"]
     bad = invoke(["report", "--sandbox", "60", "--out", str(out), "--segment", "nope"], {})
     assert bad.exit_code == 2
     assert "not a configured segment or an RFM group" in bad.output
@@ -63,3 +66,18 @@ def test_the_demo_points_to_the_report() -> None:
     done = invoke(["demo", "--size", "50", "--examples", "0"], {})
     assert done.exit_code == 0, done.output
     assert "journeybridge report --sandbox 50" in done.output.splitlines()[-1]
+
+
+def test_the_report_counts_the_open_next_actions_by_kind(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    done = invoke(["report", "--sandbox", "300", "--format", "json", "--out", str(out),
+                   "--now", "2026-05-02T12:00:00+00:00"], {})
+    assert done.exit_code == 0, done.output
+    actions = json.loads(out.read_text(encoding="utf-8"))["actions"]
+    assert actions["computed"] and sum(actions["by_kind"].values()) > 0
+    listed = invoke(["actions", "--sandbox", "300", "--format", "json",
+                     "--now", "2026-05-02T12:00:00+00:00"], {})
+    assert listed.exit_code == 0, listed.output
+    kinds = Counter(json.loads(line)["kind"] for line in listed.output.splitlines()
+                    if line.startswith("{"))
+    assert dict(kinds) == actions["by_kind"]

@@ -37,9 +37,9 @@ def _found(shop_name: str | None, config_path: Path | None, sandbox_size: int | 
            seed: int, now: datetime | None
            ) -> Iterator[tuple[sources.ShopJourneys, ActionSettings, ZoneInfo]]:
     if sandbox_size is not None:
-        with sources.sandbox_shop(sandbox_size, seed) as sandbox:
-            found = sources.shop_journeys(sandbox.config, sandbox.shop, None,
-                                          now or sandbox.now, secrets=sandbox.secrets)
+        with sources.sandbox_shop(sandbox_size, seed, now=now) as sandbox:
+            found = sources.shop_journeys(sandbox.config, sandbox.shop, None, sandbox.now,
+                                          secrets=sandbox.secrets)
             yield found, sandbox.config.actions, ZoneInfo(sandbox.shop.timezone)
         return
     session = Session(config_path)

@@ -671,11 +671,14 @@ def compute_figures(
     segment: str | None = None,
     labels: Mapping[str, str] | None = None,
     stages_then: StagesAt | None = None,
+    action_kinds: Sequence[str | None] | None = None,
 ) -> Figures:
     """Every figure of the journey report as of ``now`` (timezone-aware), from ``journeys``,
     their ``results`` (same order, classified as of ``now``), the store's ``transitions``
     (any order; empty for a shop without a store) and ``next_actions`` (kind -> open actions;
-    None when not computed). ``segment`` keeps only the people in that segment (a configured
+    None when not computed) or ``action_kinds`` (each person's open action kind, None for
+    none, same order as ``journeys``: counted over the people kept). ``segment`` keeps only
+    the people in that segment (a configured
     segment in their classification, or an RFM group name); RFM quintiles stay the whole
     shop's. ``labels`` name the stages (default vocabulary by default). ``stages_then`` gives
     everyone's stage as of an earlier moment (default: :func:`~journeybridge.stages.stages_at`
@@ -706,6 +709,10 @@ def compute_figures(
                            else stages_at(journeys, when, settings))
         return cache[when]
 
+    if action_kinds is not None:
+        if len(action_kinds) != len(journeys):
+            raise ValueError("action_kinds and journeys must be the same length")
+        next_actions = Counter(k for i, k in enumerate(action_kinds) if i in keep and k)
     recent = moment - timedelta(days=PAIN_RECENT_DAYS)
     return Figures(
         shop=shop, now=moment, people=len(keep), segment=segment,
