@@ -5,13 +5,14 @@ Every feature is computed from the journey as of ``now`` (nothing later counts).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from journeybridge.model import Journey, OrderStatus
 from journeybridge.stages.facts import PersonFacts
 from journeybridge.stages.rfm import RfmScore
+from journeybridge.stages.table import DAY_US, micros
 
 __all__ = ["FEATURES", "FeatureValue", "feature_base", "features_at", "features_of", "rfm_input"]
 
@@ -87,12 +88,8 @@ def feature_base(journey: Journey, facts: PersonFacts) -> dict[str, Any]:
     }
 
 
-_DAY_US = 86_400_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
 def _us(moment: datetime | None) -> int | None:
-    return None if moment is None else (moment - _EPOCH) // timedelta(microseconds=1)
+    return None if moment is None else micros(moment)
 
 
 def features_at(base: Mapping[str, Any], now_us: int, stage: str,
@@ -103,9 +100,9 @@ def features_at(base: Mapping[str, Any], now_us: int, stage: str,
     None/'' without): the same values :func:`features_of` gives from their journey."""
     out: dict[str, FeatureValue] = {k: v for k, v in base.items() if not k.startswith("_")}
     last, first, known = base["_last"], base["_first"], base["_known"]
-    out["days_since_last_order"] = (now_us - last) // _DAY_US if last is not None else None
-    out["days_since_first_order"] = (now_us - first) // _DAY_US if first is not None else None
-    out["days_known"] = (now_us - known) // _DAY_US if known is not None else 0
+    out["days_since_last_order"] = (now_us - last) // DAY_US if last is not None else None
+    out["days_since_first_order"] = (now_us - first) // DAY_US if first is not None else None
+    out["days_known"] = (now_us - known) // DAY_US if known is not None else 0
     out["products"] = frozenset(base["products"])
     out["skus"] = frozenset(base["skus"])
     out["stage"] = stage
@@ -131,4 +128,4 @@ def features_of(journey: Journey, facts: PersonFacts, stage: str,
                 rfm: RfmScore | None = None) -> dict[str, FeatureValue]:
     """The feature values of one person (keys as in :data:`FEATURES`); the RFM features come
     from ``rfm`` (scored against the whole shop, see :mod:`.rfm`), None/'' without it."""
-    return features_at(feature_base(journey, facts), _us(facts.now) or 0, stage, rfm)
+    return features_at(feature_base(journey, facts), micros(facts.now), stage, rfm)

@@ -21,6 +21,7 @@ asks for become :class:`~journeybridge.stages.rules.Classification` objects with
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,7 +41,7 @@ from journeybridge.stages.rhythm import fit_churn_model, gap_gates
 from journeybridge.stages.rules import Classification, StageTable, decide_table
 from journeybridge.stages.segments import Segment, parse_segments, segments_for
 from journeybridge.stages.settings import StageSettings
-from journeybridge.stages.table import FactsTable, OrderRef, _Builder, micros
+from journeybridge.stages.table import NO_TIME, FactsTable, OrderRef, _Builder, datetime_of, micros
 
 __all__ = ["PersonSummary", "ShopClassification", "SummaryError", "classify_summaries",
            "summarize", "summary_key"]
@@ -57,10 +58,12 @@ class SummaryError(ValueError):
     settings or by another version of the rules (rebuild it from the person's records)."""
 
 
+@functools.lru_cache(maxsize=16)
 def _columns(settings: StageSettings) -> tuple[str, ...]:
     return tuple(_Builder(datetime.fromtimestamp(0).astimezone(), settings).cols)
 
 
+@functools.lru_cache(maxsize=16)
 def summary_key(settings: StageSettings) -> str:
     """A short fingerprint of ``settings`` and of the summary layout: a summary is usable
     only with the key it was taken with."""
@@ -88,8 +91,6 @@ class PersonSummary:
     @property
     def valid_until(self) -> datetime | None:
         """``valid_until_us`` as a datetime (UTC)."""
-        from journeybridge.stages.table import datetime_of
-
         return None if self.valid_until_us is None else datetime_of(self.valid_until_us)
 
     def usable_at(self, now: datetime, key: str) -> bool:
@@ -237,8 +238,6 @@ class ShopClassification:
     @property
     def since(self) -> list[datetime]:
         """Since when each row is in its stage."""
-        from journeybridge.stages.table import datetime_of
-
         return [datetime_of(us) for us in self.decided.since.tolist()]
 
     @property
@@ -249,8 +248,6 @@ class ShopClassification:
     @property
     def next_order_expected(self) -> list[datetime | None]:
         """When each repeat buyer's next order is expected (None for others)."""
-        from journeybridge.stages.table import NO_TIME, datetime_of
-
         return [None if us == NO_TIME else datetime_of(us)
                 for us in self.decided.expected_next().tolist()]
 
